@@ -1,0 +1,30 @@
+package io.skipllm.model.bloom;
+
+import io.skipllm.model.BloomConfig;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * All weights of a BLOOM checkpoint, mirroring its tensor names (with or without the
+ * {@code transformer.} prefix), in the compute dtype. The LM head is the word embedding matrix.
+ *
+ * @param wordEmbeddings {@code word_embeddings.weight}, [vocab, hidden]
+ * @param embeddingLayernormWeight {@code word_embeddings_layernorm.weight}, [hidden]
+ * @param embeddingLayernormBias {@code word_embeddings_layernorm.bias}, [hidden]
+ * @param layers {@code h.i.*}, one entry per block
+ * @param finalLayernormWeight {@code ln_f.weight}, [hidden]
+ * @param finalLayernormBias {@code ln_f.bias}, [hidden]
+ */
+public record BloomWeights(
+        BloomConfig config,
+        INDArray wordEmbeddings,
+        INDArray embeddingLayernormWeight,
+        INDArray embeddingLayernormBias,
+        List<BloomLayerWeights> layers,
+        INDArray finalLayernormWeight,
+        INDArray finalLayernormBias) {
+
+    public BloomWeights {
+        layers = List.copyOf(layers);
+    }
+}

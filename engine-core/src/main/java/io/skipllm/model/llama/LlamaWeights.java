@@ -1,0 +1,26 @@
+package io.skipllm.model.llama;
+
+import io.skipllm.model.LlamaConfig;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * All weights of a LLaMA-family checkpoint, mirroring its tensor names, in the compute dtype.
+ *
+ * @param embedTokens {@code model.embed_tokens.weight}, [vocab, hidden]
+ * @param layers {@code model.layers.i.*}, one entry per layer
+ * @param norm {@code model.norm.weight}, [hidden]
+ * @param lmHead {@code lm_head.weight}, [vocab, hidden]; the same array as {@code embedTokens} when
+ *     the config ties embeddings
+ */
+public record LlamaWeights(
+        LlamaConfig config,
+        INDArray embedTokens,
+        List<LlamaLayerWeights> layers,
+        INDArray norm,
+        INDArray lmHead) {
+
+    public LlamaWeights {
+        layers = List.copyOf(layers);
+    }
+}
