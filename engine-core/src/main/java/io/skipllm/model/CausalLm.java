@@ -1,0 +1,38 @@
+package io.skipllm.model;
+
+import io.skipllm.model.layers.RotaryEmbedding;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One architecture family's forward pass, split at the seams where layer skipping acts: embedding, one
+ * decoder layer, and the head. {@link SkipAwareDecoder} decides which layers run; an implementation
+ * only knows how to run one. Implementations are immutable and safe to share between threads.
+ */
+public interface CausalLm {
+
+    ModelConfig config();
+
+    /** Hidden states {@code [ids.length, hidden]} for the token ids (a new array). */
+    INDArray embed(int[] ids);
+
+    /**
+     * The additive attention bias of one forward call from its mask {@code [B, 1, 1, S, keys]}; the
+     * architecture adds its position bias (BLOOM's ALiBi) or returns the mask as it is.
+     */
+    INDArray attentionBias(INDArray mask, int keyCount);
+
+    /** Rotary cos/sin tables for the positions of one forward call, or null without rotary embeddings. */
+    RotaryEmbedding.Tables rotaryTables(int[] positions);
+
+    /** Runs decoder layer {@code layer} on {@code hidden [B * S, hidden]} in place. */
+    void layer(int layer, INDArray hidden, ForwardPass pass);
+
+    /** Final norm and LM head: {@code hidden [rows, hidden] -> logits [rows, vocab]} (a new array). */
+    INDArray logits(INDArray hidden);
+
+    /** Bytes of one decoder layer's weights (all layers have the same size). */
+    long layerWeightBytes();
+
+    /** Bytes of the weights read once per token outside the layers: final norm and LM head. */
+    long headWeightBytes();
+}

@@ -1,0 +1,190 @@
+package io.skipllm.model;
+
+import io.skipllm.BadInputException;
+import io.skipllm.kvcache.KvCache;
+import io.skipllm.planner.RetainedLayers;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * One request batch in flight: its static KV cache, attention mask and the logits of the latest
+ * forward call. Created by {@link SkipAwareDecoder#start}, which prefills; each {@link #decode} then
+ * feeds one token per row through the retained layers.
+ *
+ * <p>Rows are left-padded to the longest prompt, so every row writes the same cache slot at each step
+ * and the batch stays one rectangular matmul; the mask hides padding, and positions count each row's
+ * real tokens only, so a prompt's logits do not depend on the batch it is in.
+ *
+ * <p>Decode steps allocate nothing outside a per-session ND4J workspace: after the first step the
+ * workspace has learnt its size and temporaries reuse its memory. A session is used by one thread at
+ * a time; close it to release the cache and the workspace.
+ */
+public final class DecodeSession implements AutoCloseable {
+
+    /** Added to attention scores of hidden slots; large enough that exp() underflows to exactly 0. */
+    static final float MASKED = -1e9f;
+
+    private static final AtomicLong IDS = new AtomicLong();
+    private static final WorkspaceConfiguration DECODE_WORKSPACE = WorkspaceConfiguration.builder()
+            .initialSize(0)
+            .policyAllocation(AllocationPolicy.OVERALLOCATE)
+            .overallocationLimit(0.25)
+            .policyLearning(LearningPolicy.FIRST_LOOP)
+            .policySpill(SpillPolicy.REALLOCATE)
+            .build();
+
+    private final CausalLm model;
+    private final RetainedLayers retained;
+    private final int[] retainedLayers;
+    private final int batchSize;
+    private final int promptLength;
+    private final int maxNewTokens;
+    private final int[] promptLengths;
+    private final KvCache cache;
+    /** [B, 1, 1, 1, promptLength + maxNewTokens]: 0 where a decode step may attend, MASKED elsewhere. */
+    private final INDArray decodeMask;
+    /** [B, vocab]: logits of the latest forward call, outside any workspace. */
+    private final INDArray logits;
+    private final String workspaceId = "skipllm-decode-" + IDS.incrementAndGet();
+    private int step;
+    private boolean closed;
+
+    DecodeSession(CausalLm model, int[][] prompts, int promptLength, int maxNewTokens, RetainedLayers retained) {
+        ModelConfig config = model.config();
+        this.model = model;
+        this.retained = retained;
+        this.retainedLayers = retained.indices();
+        this.batchSize = prompts.length;
+        this.promptLength = promptLength;
+        this.maxNewTokens = maxNewTokens;
+        this.promptLengths = Arrays.stream(prompts).mapToInt(p -> p.length).toArray();
+        try (var ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            this.cache = new KvCache(config.numLayers(), batchSize, config.numKvHeads(), config.headDim(),
+                    promptLength, maxNewTokens, retained);
+            this.decodeMask = Nd4j.create(decodeMaskValues(), new long[] {batchSize, 1, 1, 1, promptLength + maxNewTokens}, 'c');
+            this.logits = Nd4j.create(DataType.FLOAT, batchSize, config.vocabSize());
+            prefill(prompts);
+        }
+    }
+
+    private float[] decodeMaskValues() {
+        int capacity = promptLength + maxNewTokens;
+        float[] mask = new float[batchSize * capacity];
+        Arrays.fill(mask, MASKED);
+        for (int b = 0; b < batchSize; b++) {
+            int pad = promptLength - promptLengths[b];
+            Arrays.fill(mask, b * capacity + pad, b * capacity + promptLength, 0f);
+        }
+        return mask;
+    }
+
+    /** Runs all prompt tokens through every layer, filling every layer's cache (slots 0..P-1). */
+    private void prefill(int[][] prompts) {
+        int p = promptLength;
+        int[] ids = new int[batchSize * p];      // padding uses token 0; the mask hides it
+        int[] positions = new int[batchSize * p];
+        float[] mask = new float[batchSize * p * p];
+        Arrays.fill(mask, MASKED);
+        for (int b = 0; b < batchSize; b++) {
+            int pad = p - prompts[b].length;
+            System.arraycopy(prompts[b], 0, ids, b * p + pad, prompts[b].length);
+            for (int s = 0; s < p; s++) {
+                positions[b * p + s] = Math.max(0, s - pad);
+                for (int t = pad; t <= s; t++) {  // causal, and never a padding key
+                    mask[(b * p + s) * p + t] = 0f;
+                }
+            }
+        }
+        INDArray maskArray = Nd4j.create(mask, new long[] {batchSize, 1, 1, p, p}, 'c');
+        ForwardPass pass = new ForwardPass(batchSize, p, positions, cache, 0, true,
+                model.attentionBias(maskArray, p), model.rotaryTables(positions));
+        INDArray hidden = model.embed(ids);
+        for (int layer = 0; layer < model.config().numLayers(); layer++) {
+            model.layer(layer, hidden, pass);
+        }
+        int[] lastRows = new int[batchSize];
+        for (int b = 0; b < batchSize; b++) {
+            lastRows[b] = b * p + p - 1;
+        }
+        logits.assign(model.logits(Nd4j.pullRows(hidden, 1, lastRows)));
+    }
+
+    /**
+     * Feeds one token per row through the retained layers and returns the new logits {@code [B, vocab]}
+     * (a buffer this session overwrites at the next call; copy what you keep).
+     */
+    public INDArray decode(int[] tokens) {
+        if (closed) {
+            throw new IllegalStateException("the decode session is closed");
+        }
+        if (tokens == null || tokens.length != batchSize) {
+            throw new BadInputException("decode needs one token per row: expected " + batchSize + ", got "
+                    + (tokens == null ? 0 : tokens.length));
+        }
+        if (step >= maxNewTokens) {
+            throw new BadInputException("the cache holds " + maxNewTokens + " new tokens and all are used");
+        }
+        SkipAwareDecoder.requireTokenIds(tokens, model.config().vocabSize(), "decode tokens");
+        int slot = promptLength + step;
+        int[] positions = new int[batchSize];
+        for (int b = 0; b < batchSize; b++) {
+            positions[b] = promptLengths[b] + step;
+        }
+        decodeMask.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(),
+                NDArrayIndex.point(slot)).assign(0f);
+
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(DECODE_WORKSPACE, workspaceId)) {
+            ForwardPass pass = new ForwardPass(batchSize, 1, positions, cache, slot, false,
+                    model.attentionBias(decodeMask, promptLength + maxNewTokens), model.rotaryTables(positions));
+            INDArray hidden = model.embed(tokens);
+            for (int layer : retainedLayers) {
+                model.layer(layer, hidden, pass);
+            }
+            logits.assign(model.logits(hidden));
+        }
+        step++;
+        return logits;
+    }
+
+    /** Logits of the latest forward call, {@code [B, vocab]}: after prefill, those of each prompt's last token. */
+    public INDArray logits() {
+        return logits;
+    }
+
+    public RetainedLayers retained() {
+        return retained;
+    }
+
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /** Decode steps taken so far. */
+    public int steps() {
+        return step;
+    }
+
+    public KvCache cache() {
+        return cache;
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            cache.close();
+            if (Nd4j.getWorkspaceManager().checkIfWorkspaceExists(workspaceId)) {
+                Nd4j.getWorkspaceManager().getWorkspaceForCurrentThread(workspaceId).destroyWorkspace();
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package io.skipllm.model;
+
+import io.skipllm.BadInputException;
+import io.skipllm.planner.RetainedLayers;
+
+/**
+ * The skip-aware forward pass over a batch of prompts (paper section 3.4 and "Skip semantics" in
+ * CONTRACTS.md): the prompt runs through every layer and fills every layer's cache; each response
+ * token then runs through the retained layers only, in ascending order, and a skipped layer is the
+ * identity. Immutable and shareable; every {@link #start} returns a session with its own cache.
+ */
+public final class SkipAwareDecoder {
+
+    private final CausalLm model;
+
+    public SkipAwareDecoder(CausalLm model) {
+        this.model = model;
+    }
+
+    public CausalLm model() {
+        return model;
+    }
+
+    /**
+     * Validates the request, allocates its static cache and prefills the prompts at full depth. The
+     * session's {@link DecodeSession#logits()} then holds the logits at each prompt's last position.
+     *
+     * @param prompts one or more prompts of any lengths (left-padded internally)
+     * @param maxNewTokens how many decode steps the cache must hold
+     * @param retained the layers response tokens run through
+     */
+    public DecodeSession start(int[][] prompts, int maxNewTokens, RetainedLayers retained) {
+        ModelConfig config = model.config();
+        if (retained == null) {
+            throw new BadInputException("retained layers must not be null");
+        }
+        retained.requireWithin(config.numLayers());
+        if (prompts == null || prompts.length == 0) {
+            throw new BadInputException("no prompts given");
+        }
+        if (maxNewTokens < 0) {
+            throw new BadInputException("max new tokens must be >= 0, got " + maxNewTokens);
+        }
+        int longest = 0;
+        for (int i = 0; i < prompts.length; i++) {
+            if (prompts[i] == null || prompts[i].length == 0) {
+                throw new BadInputException("prompt " + i + " is empty; a prompt needs at least one token");
+            }
+            requireTokenIds(prompts[i], config.vocabSize(), "prompt " + i);
+            longest = Math.max(longest, prompts[i].length);
+        }
+        if ((long) longest + maxNewTokens > config.maxPositions()) {
+            throw new BadInputException("prompt length " + longest + " + max new tokens " + maxNewTokens
+                    + " exceeds the model's context of " + config.maxPositions() + " positions");
+        }
+        return new DecodeSession(model, prompts, longest, maxNewTokens, retained);
+    }
+
+    /** Token ids must index the embedding matrix: checked here because ND4J would read out of bounds. */
+    static void requireTokenIds(int[] ids, int vocabSize, String what) {
+        for (int j = 0; j < ids.length; j++) {
+            if (ids[j] < 0 || ids[j] >= vocabSize) {
+                throw new BadInputException(what + ": token id " + ids[j] + " at index " + j
+                        + " is outside the vocabulary (0.." + (vocabSize - 1) + ")");
+            }
+        }
+    }
+}

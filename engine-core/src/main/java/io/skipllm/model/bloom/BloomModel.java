@@ -1,0 +1,116 @@
+package io.skipllm.model.bloom;
+
+import io.skipllm.model.BloomConfig;
+import io.skipllm.model.CausalLm;
+import io.skipllm.model.ForwardPass;
+import io.skipllm.model.layers.Alibi;
+import io.skipllm.model.layers.CachedAttention;
+import io.skipllm.model.layers.Linear;
+import io.skipllm.model.layers.Norms;
+import io.skipllm.model.layers.RotaryEmbedding;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.PreciseGELU;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * BLOOM (Hugging Face {@code modeling_bloom.py}): LayerNorm after the embedding, pre-LayerNorm blocks
+ * with biases everywhere, ALiBi instead of position embeddings, multi-head attention, GELU (tanh
+ * approximation) MLP, LM head tied to the word embeddings. The residual is taken before the norm
+ * ({@code apply_residual_connection_post_layernorm = false}, as every released BLOOM sets it).
+ */
+public final class BloomModel implements CausalLm {
+
+    private final BloomConfig config;
+    private final BloomWeights weights;
+    private final CachedAttention attention;
+    private final double[] alibiSlopes;
+    /** Row views of the block-ordered q/k/v weights (see {@link BloomLayerWeights}). */
+    private final INDArray[] qkWeight;
+    private final INDArray[] qkBias;
+    private final INDArray[] vWeight;
+    private final INDArray[] vBias;
+
+    public BloomModel(BloomWeights weights) {
+        this.config = weights.config();
+        this.weights = weights;
+        this.attention = new CachedAttention(config.numHeads(), config.numHeads(), config.headDim());
+        this.alibiSlopes = Alibi.slopes(config.numHeads());
+        int layers = config.numLayers();
+        long hidden = config.hiddenSize();
+        qkWeight = new INDArray[layers];
+        qkBias = new INDArray[layers];
+        vWeight = new INDArray[layers];
+        vBias = new INDArray[layers];
+        for (int l = 0; l < layers; l++) {
+            BloomLayerWeights w = weights.layers().get(l);
+            qkWeight[l] = w.qkvWeight().get(NDArrayIndex.interval(0, 2 * hidden), NDArrayIndex.all());
+            vWeight[l] = w.qkvWeight().get(NDArrayIndex.interval(2 * hidden, 3 * hidden), NDArrayIndex.all());
+            qkBias[l] = w.qkvBias().get(NDArrayIndex.interval(0, 2 * hidden));
+            vBias[l] = w.qkvBias().get(NDArrayIndex.interval(2 * hidden, 3 * hidden));
+        }
+    }
+
+    @Override
+    public BloomConfig config() {
+        return config;
+    }
+
+    @Override
+    public INDArray embed(int[] ids) {
+        INDArray rows = Nd4j.pullRows(weights.wordEmbeddings(), 1, ids);
+        return Norms.layer(rows, weights.embeddingLayernormWeight(), weights.embeddingLayernormBias(),
+                config.layerNormEps());
+    }
+
+    @Override
+    public INDArray attentionBias(INDArray mask, int keyCount) {
+        return mask.add(Alibi.bias(alibiSlopes, keyCount));
+    }
+
+    @Override
+    public RotaryEmbedding.Tables rotaryTables(int[] positions) {
+        return null;
+    }
+
+    @Override
+    public void layer(int layer, INDArray hidden, ForwardPass pass) {
+        BloomLayerWeights w = weights.layers().get(layer);
+        double eps = config.layerNormEps();
+
+        INDArray x = Norms.layer(hidden, w.inputLayernormWeight(), w.inputLayernormBias(), eps);
+        INDArray qk = Linear.apply(x, qkWeight[layer], qkBias[layer]);
+        INDArray v = Linear.apply(x, vWeight[layer], vBias[layer]);
+        INDArray context = attention.attend(layer,
+                qk.reshape('c', true, pass.tokens(), 2L * config.numHeads(), config.headDim()), v, pass);
+        Linear.accumulate(hidden, context, w.denseWeight(), w.denseBias());
+
+        x = Norms.layer(hidden, w.postAttentionLayernormWeight(), w.postAttentionLayernormBias(), eps);
+        INDArray h = Linear.apply(x, w.fcWeight(), w.fcBias());
+        Nd4j.exec(new PreciseGELU(h, h));  // the tanh approximation BLOOM uses
+        Linear.accumulate(hidden, h, w.projWeight(), w.projBias());
+    }
+
+    @Override
+    public INDArray logits(INDArray hidden) {
+        INDArray x = Norms.layer(hidden, weights.finalLayernormWeight(), weights.finalLayernormBias(),
+                config.layerNormEps());
+        return Linear.apply(x, weights.wordEmbeddings(), null);
+    }
+
+    @Override
+    public long layerWeightBytes() {
+        BloomLayerWeights w = weights.layers().get(0);
+        long elements = w.inputLayernormWeight().length() + w.inputLayernormBias().length() + w.qkvWeight().length()
+                + w.qkvBias().length() + w.denseWeight().length() + w.denseBias().length()
+                + w.postAttentionLayernormWeight().length() + w.postAttentionLayernormBias().length()
+                + w.fcWeight().length() + w.fcBias().length() + w.projWeight().length() + w.projBias().length();
+        return elements * Float.BYTES;
+    }
+
+    @Override
+    public long headWeightBytes() {
+        return (weights.finalLayernormWeight().length() + weights.finalLayernormBias().length()
+                + weights.wordEmbeddings().length()) * Float.BYTES;
+    }
+}

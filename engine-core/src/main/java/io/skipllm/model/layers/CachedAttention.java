@@ -1,0 +1,79 @@
+package io.skipllm.model.layers;
+
+import io.skipllm.model.ForwardPass;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * Scaled dot-product attention with grouped-query heads over the request's static KV cache, shared by
+ * every architecture. Query head {@code h} reads key/value head {@code h / groups}, as Hugging Face's
+ * {@code repeat_kv} arranges them; grouping the queries as {@code [B, kvHeads, groups * S, headDim]}
+ * lets one batched matmul serve each key/value head without repeating the cache.
+ *
+ * <p>Prefill attends over the prompt's fresh keys and values; a decode step attends over the whole
+ * cache capacity of the layer, with unfilled and padding slots masked by the bias. Reading the full
+ * capacity keeps every operand contiguous and the op count per step fixed.
+ */
+public final class CachedAttention {
+
+    private final int numHeads;
+    private final int numKvHeads;
+    private final int headDim;
+    private final double scale;
+
+    public CachedAttention(int numHeads, int numKvHeads, int headDim) {
+        this.numHeads = numHeads;
+        this.numKvHeads = numKvHeads;
+        this.headDim = headDim;
+        this.scale = 1.0 / Math.sqrt(headDim);
+    }
+
+    /**
+     * Stores this call's keys and values in the layer's cache, then attends.
+     *
+     * @param queriesAndKeys {@code [B * S, heads + kvHeads, headDim]}, contiguous, positions already applied
+     * @param values {@code [B * S, kvHeads * headDim]}
+     * @return the attention output {@code [B * S, heads * headDim]} (a new array), ready for the output projection
+     */
+    public INDArray attend(int layer, INDArray queriesAndKeys, INDArray values, ForwardPass pass) {
+        int b = pass.batchSize();
+        int s = pass.tokensPerRow();
+        int groups = numHeads / numKvHeads;
+        INDArray qk = queriesAndKeys.reshape('c', true, b, s, numHeads + numKvHeads, headDim);
+
+        // keys/values as [B, kvHeads, S, headDim], the cache's layout
+        INDArray k = Nd4j.createUninitialized(DataType.FLOAT, b, numKvHeads, s, headDim);
+        k.assign(qk.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(numHeads, numHeads + numKvHeads),
+                NDArrayIndex.all()).permute(0, 2, 1, 3));
+        INDArray v = Nd4j.createUninitialized(DataType.FLOAT, b, numKvHeads, s, headDim);
+        v.assign(values.reshape('c', true, b, s, numKvHeads, headDim).permute(0, 2, 1, 3));
+        pass.cache().write(layer, pass.slot(), k, v);
+
+        INDArray keys = pass.prefill() ? k : pass.cache().keys(layer);
+        INDArray vals = pass.prefill() ? v : pass.cache().values(layer);
+        long keyCount = keys.size(2);
+
+        // queries as [B, kvHeads, groups, S, headDim], scaled once here instead of scaling the scores
+        INDArray q = Nd4j.createUninitialized(DataType.FLOAT, b, numKvHeads, groups, s, headDim);
+        q.assign(qk.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, numHeads), NDArrayIndex.all())
+                .reshape('c', true, b, s, numKvHeads, groups, headDim).permute(0, 2, 3, 1, 4));
+        q.muli(scale);
+
+        INDArray scores = Nd4j.createUninitialized(DataType.FLOAT, b, numKvHeads, groups * s, keyCount);
+        Nd4j.matmul(q.reshape('c', true, b, numKvHeads, groups * s, headDim), keys, scores, false, true, false);
+        scores.reshape('c', true, b, numKvHeads, groups, s, keyCount).addi(pass.bias());
+        Nd4j.exec(new SoftMax(scores, scores, 3));
+
+        INDArray context = Nd4j.createUninitialized(DataType.FLOAT, b, numKvHeads, groups * s, headDim);
+        Nd4j.matmul(scores, vals, context, false, false, false);
+
+        // back to [B, S, heads * headDim] in head order kvHead * groups + group
+        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, (long) b * s, (long) numHeads * headDim);
+        out.reshape('c', true, b, s, numKvHeads, groups, headDim)
+                .assign(context.reshape('c', true, b, numKvHeads, groups, s, headDim).permute(0, 3, 1, 2, 4));
+        return out;
+    }
+}

@@ -1,0 +1,121 @@
+package io.skipllm.model.llama;
+
+import io.skipllm.model.CausalLm;
+import io.skipllm.model.ForwardPass;
+import io.skipllm.model.LlamaConfig;
+import io.skipllm.model.layers.CachedAttention;
+import io.skipllm.model.layers.Linear;
+import io.skipllm.model.layers.Norms;
+import io.skipllm.model.layers.RotaryEmbedding;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * LLaMA, Mistral and Qwen2 (Hugging Face {@code modeling_llama.py} / {@code modeling_qwen2.py}):
+ * pre-RMSNorm blocks, rotary positions, grouped-query attention (with q/k/v biases for Qwen2), SwiGLU
+ * MLP, tied or untied LM head.
+ */
+public final class LlamaModel implements CausalLm {
+
+    private final LlamaConfig config;
+    private final LlamaWeights weights;
+    private final RotaryEmbedding rotary;
+    private final CachedAttention attention;
+    /** Row views of the fused q/k/v weights: queries and keys go to one buffer that RoPE rotates at once. */
+    private final INDArray[] qkWeight;
+    private final INDArray[] qkBias;
+    private final INDArray[] vWeight;
+    private final INDArray[] vBias;
+    private final INDArray[] gateWeight;
+    private final INDArray[] upWeight;
+
+    public LlamaModel(LlamaWeights weights) {
+        this.config = weights.config();
+        this.weights = weights;
+        this.rotary = new RotaryEmbedding(config.headDim(), config.ropeTheta());
+        this.attention = new CachedAttention(config.numHeads(), config.numKvHeads(), config.headDim());
+        int layers = config.numLayers();
+        long qkRows = (long) (config.numHeads() + config.numKvHeads()) * config.headDim();
+        long qkvRows = qkRows + (long) config.numKvHeads() * config.headDim();
+        long inter = config.intermediateSize();
+        qkWeight = new INDArray[layers];
+        qkBias = new INDArray[layers];
+        vWeight = new INDArray[layers];
+        vBias = new INDArray[layers];
+        gateWeight = new INDArray[layers];
+        upWeight = new INDArray[layers];
+        for (int l = 0; l < layers; l++) {
+            LlamaLayerWeights w = weights.layers().get(l);
+            qkWeight[l] = w.qkvProj().get(NDArrayIndex.interval(0, qkRows), NDArrayIndex.all());
+            vWeight[l] = w.qkvProj().get(NDArrayIndex.interval(qkRows, qkvRows), NDArrayIndex.all());
+            if (w.qkvBias() != null) {
+                qkBias[l] = w.qkvBias().get(NDArrayIndex.interval(0, qkRows));
+                vBias[l] = w.qkvBias().get(NDArrayIndex.interval(qkRows, qkvRows));
+            }
+            gateWeight[l] = w.gateUpProj().get(NDArrayIndex.interval(0, inter), NDArrayIndex.all());
+            upWeight[l] = w.gateUpProj().get(NDArrayIndex.interval(inter, 2 * inter), NDArrayIndex.all());
+        }
+    }
+
+    @Override
+    public LlamaConfig config() {
+        return config;
+    }
+
+    @Override
+    public INDArray embed(int[] ids) {
+        return Nd4j.pullRows(weights.embedTokens(), 1, ids);
+    }
+
+    @Override
+    public INDArray attentionBias(INDArray mask, int keyCount) {
+        return mask;
+    }
+
+    @Override
+    public void layer(int layer, INDArray hidden, ForwardPass pass) {
+        LlamaLayerWeights w = weights.layers().get(layer);
+        int tokens = pass.tokens();
+
+        INDArray x = Norms.rms(hidden, w.inputLayernorm(), config.rmsNormEps());
+        INDArray qk = Linear.apply(x, qkWeight[layer], qkBias[layer]);
+        INDArray v = Linear.apply(x, vWeight[layer], vBias[layer]);
+        rotary.applyInPlace(qk.reshape('c', true, tokens, config.numHeads() + config.numKvHeads(), config.headDim()),
+                pass.rotary());
+        INDArray context = attention.attend(layer, qk, v, pass);
+        Linear.accumulate(hidden, context, w.oProj(), null);
+
+        x = Norms.rms(hidden, w.postAttentionLayernorm(), config.rmsNormEps());
+        INDArray gate = Linear.apply(x, gateWeight[layer], null);
+        INDArray up = Linear.apply(x, upWeight[layer], null);
+        Nd4j.exec(new Swish(gate, gate));  // SiLU(gate), in place
+        gate.muli(up);
+        Linear.accumulate(hidden, gate, w.downProj(), null);
+    }
+
+    @Override
+    public RotaryEmbedding.Tables rotaryTables(int[] positions) {
+        return rotary.tables(positions);
+    }
+
+    @Override
+    public INDArray logits(INDArray hidden) {
+        return Linear.apply(Norms.rms(hidden, weights.norm(), config.rmsNormEps()), weights.lmHead(), null);
+    }
+
+    @Override
+    public long layerWeightBytes() {
+        LlamaLayerWeights w = weights.layers().get(0);
+        long elements = w.inputLayernorm().length() + w.qkvProj().length() + w.oProj().length()
+                + w.postAttentionLayernorm().length() + w.gateUpProj().length() + w.downProj().length()
+                + (w.qkvBias() == null ? 0 : w.qkvBias().length());
+        return elements * Float.BYTES;
+    }
+
+    @Override
+    public long headWeightBytes() {
+        return (weights.norm().length() + weights.lmHead().length()) * Float.BYTES;
+    }
+}
