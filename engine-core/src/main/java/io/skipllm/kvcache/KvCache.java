@@ -95,10 +95,26 @@ public final class KvCache implements AutoCloseable {
         if (sourceRows.length != batchSize) {
             throw new IllegalArgumentException("expected " + batchSize + " rows, got " + Arrays.toString(sourceRows));
         }
-        for (int l = 0; l < keys.length; l++) {
-            keys[l].assign(Nd4j.pullRows(keys[l], 0, sourceRows));  // pullRows copies, so no aliasing
-            values[l].assign(Nd4j.pullRows(values[l], 0, sourceRows));
+        boolean identity = true;
+        for (int i = 0; i < sourceRows.length; i++) {
+            if (sourceRows[i] < 0 || sourceRows[i] >= batchSize) {
+                throw new IllegalArgumentException("row " + sourceRows[i] + " outside 0.." + (batchSize - 1));
+            }
+            identity &= sourceRows[i] == i;
         }
+        if (identity) {
+            return;
+        }
+        for (int l = 0; l < keys.length; l++) {
+            gatherRows(keys[l], sourceRows);
+            gatherRows(values[l], sourceRows);
+        }
+    }
+
+    /** Row gather on the batch dimension; pullRows copies first, so rows may be read and written in one go. */
+    private static void gatherRows(INDArray cache, int[] sourceRows) {
+        INDArray rows = cache.reshape('c', true, cache.size(0), cache.length() / cache.size(0));
+        rows.assign(Nd4j.pullRows(rows, 1, sourceRows));
     }
 
     public int batchSize() {

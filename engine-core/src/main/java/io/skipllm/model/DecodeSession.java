@@ -155,6 +155,22 @@ public final class DecodeSession implements AutoCloseable {
         return logits;
     }
 
+    /**
+     * Reorders the batch rows (cache and per-row state) in place: row {@code i} becomes the old row
+     * {@code sourceRows[i]}. Beam search calls this after re-ranking; rows must share a prompt length
+     * pattern, which beams of one prompt do.
+     */
+    public void reorderRows(int[] sourceRows) {
+        int[] lengths = new int[batchSize];
+        for (int i = 0; i < batchSize; i++) {
+            lengths[i] = promptLengths[sourceRows[i]];
+        }
+        cache.reorderRows(sourceRows);
+        System.arraycopy(lengths, 0, promptLengths, 0, batchSize);
+        INDArray mask = decodeMask.reshape('c', true, batchSize, decodeMask.length() / batchSize);
+        mask.assign(Nd4j.pullRows(mask, 1, sourceRows));
+    }
+
     /** Logits of the latest forward call, {@code [B, vocab]}: after prefill, those of each prompt's last token. */
     public INDArray logits() {
         return logits;

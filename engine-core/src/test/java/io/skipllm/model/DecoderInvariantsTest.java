@@ -107,6 +107,23 @@ class DecoderInvariantsTest {
     }
 
     @Test
+    void reorderingRowsMovesTheirCacheAndState() {
+        SkipAwareDecoder decoder = new SkipAwareDecoder(RandomModels.llama(llamaConfig(false), 14));
+        RetainedLayers retained = RetainedLayers.of(0, 2, 3);
+        int[][] prompts = {{5, 17, 3}, {44, 9, 28, 11}, {30, 4}};
+        float[][][] reference = run(decoder, new int[][] {prompts[2], prompts[0], prompts[0]},
+                new int[][] {{7, 8}, {9, 8}, {9, 8}}, retained);
+        try (DecodeSession s = decoder.start(prompts, 2, retained)) {
+            s.decode(new int[] {9, 1, 7});
+            s.reorderRows(new int[] {2, 0, 0});
+            INDArray logits = s.decode(new int[] {8, 8, 8});
+            for (int b = 0; b < 3; b++) {
+                assertClose(reference[b][2], logits.getRow(b).toFloatVector(), 1e-4, "row " + b);
+            }
+        }
+    }
+
+    @Test
     void badRequestsAreRejectedBeforeAnyWork() {
         SkipAwareDecoder decoder = new SkipAwareDecoder(RandomModels.llama(llamaConfig(false), 13));
         RetainedLayers all = RetainedLayers.all(4);
