@@ -34,7 +34,7 @@ public final class DecodeSession implements AutoCloseable {
     static final float MASKED = -1e9f;
 
     private static final AtomicLong IDS = new AtomicLong();
-    private static final WorkspaceConfiguration DECODE_WORKSPACE = WorkspaceConfiguration.builder()
+    private static final WorkspaceConfiguration WORKSPACE = WorkspaceConfiguration.builder()
             .initialSize(0)
             .policyAllocation(AllocationPolicy.OVERALLOCATE)
             .overallocationLimit(0.25)
@@ -108,9 +108,15 @@ public final class DecodeSession implements AutoCloseable {
         ForwardPass pass = new ForwardPass(batchSize, p, positions, cache, 0, true,
                 model.attentionBias(maskArray, p), model.rotaryTables(positions));
         INDArray hidden = model.embed(ids);
+        // Prefill temporaries scale with batch x prompt length: give them a workspace reset after every
+        // layer (so peak memory is one layer's worth) and destroyed after the prompt pass.
+        String prefillWorkspace = workspaceId + "-prefill";
         for (int layer = 0; layer < model.config().numLayers(); layer++) {
-            model.layer(layer, hidden, pass);
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, prefillWorkspace)) {
+                model.layer(layer, hidden, pass);
+            }
         }
+        Nd4j.getWorkspaceManager().getWorkspaceForCurrentThread(prefillWorkspace).destroyWorkspace();
         int[] lastRows = new int[batchSize];
         for (int b = 0; b < batchSize; b++) {
             lastRows[b] = b * p + p - 1;
@@ -142,7 +148,7 @@ public final class DecodeSession implements AutoCloseable {
         decodeMask.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(),
                 NDArrayIndex.point(slot)).assign(0f);
 
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(DECODE_WORKSPACE, workspaceId)) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, workspaceId)) {
             ForwardPass pass = new ForwardPass(batchSize, 1, positions, cache, slot, false,
                     model.attentionBias(decodeMask, promptLength + maxNewTokens), model.rotaryTables(positions));
             INDArray hidden = model.embed(tokens);
