@@ -3,13 +3,13 @@ package io.skipllm.model.bloom;
 import io.skipllm.model.BloomConfig;
 import io.skipllm.model.CausalLm;
 import io.skipllm.model.ForwardPass;
+import io.skipllm.model.layers.Activations;
 import io.skipllm.model.layers.Alibi;
 import io.skipllm.model.layers.CachedAttention;
 import io.skipllm.model.layers.Linear;
 import io.skipllm.model.layers.Norms;
 import io.skipllm.model.layers.RotaryEmbedding;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.PreciseGELU;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -87,7 +87,7 @@ public final class BloomModel implements CausalLm {
 
         x = Norms.layer(hidden, w.postAttentionLayernormWeight(), w.postAttentionLayernormBias(), eps);
         INDArray h = Linear.apply(x, w.fcWeight(), w.fcBias());
-        Nd4j.exec(new PreciseGELU(h, h));  // the tanh approximation BLOOM uses
+        Activations.geluTanh(h);
         Linear.accumulate(hidden, h, w.projWeight(), w.projBias());
     }
 

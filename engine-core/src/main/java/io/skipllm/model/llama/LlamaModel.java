@@ -3,12 +3,12 @@ package io.skipllm.model.llama;
 import io.skipllm.model.CausalLm;
 import io.skipllm.model.ForwardPass;
 import io.skipllm.model.LlamaConfig;
+import io.skipllm.model.layers.Activations;
 import io.skipllm.model.layers.CachedAttention;
 import io.skipllm.model.layers.Linear;
 import io.skipllm.model.layers.Norms;
 import io.skipllm.model.layers.RotaryEmbedding;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -90,8 +90,7 @@ public final class LlamaModel implements CausalLm {
         x = Norms.rms(hidden, w.postAttentionLayernorm(), config.rmsNormEps());
         INDArray gate = Linear.apply(x, gateWeight[layer], null);
         INDArray up = Linear.apply(x, upWeight[layer], null);
-        Nd4j.exec(new Swish(gate, gate));  // SiLU(gate), in place
-        gate.muli(up);
+        Activations.silu(gate).muli(up);
         Linear.accumulate(hidden, gate, w.downProj(), null);
     }
 
