@@ -12,9 +12,27 @@ import io.skipllm.planner.RetainedLayers;
 public final class SkipAwareDecoder {
 
     private final CausalLm model;
+    /** Memory a request may take; 0 means "what the process has left" ({@link RequestMemory#availableBytes}). */
+    private final long memoryLimitBytes;
 
     public SkipAwareDecoder(CausalLm model) {
+        this(model, 0);
+    }
+
+    private SkipAwareDecoder(CausalLm model, long memoryLimitBytes) {
         this.model = model;
+        this.memoryLimitBytes = memoryLimitBytes;
+    }
+
+    /**
+     * A decoder that refuses any request whose cache and buffers exceed {@code bytes}, for services
+     * that share the machine and want a budget per request.
+     */
+    public SkipAwareDecoder withMemoryLimit(long bytes) {
+        if (bytes <= 0) {
+            throw new BadInputException("memory limit must be positive, got " + bytes);
+        }
+        return new SkipAwareDecoder(model, bytes);
     }
 
     public CausalLm model() {
@@ -28,6 +46,8 @@ public final class SkipAwareDecoder {
      * @param prompts one or more prompts of any lengths (left-padded internally)
      * @param maxNewTokens how many decode steps the cache must hold
      * @param retained the layers response tokens run through
+     * @throws BadInputException for an invalid request (checked before any allocation)
+     * @throws RequestMemory.InsufficientMemoryException when the batch would not fit in memory
      */
     public DecodeSession start(int[][] prompts, int maxNewTokens, RetainedLayers retained) {
         ModelConfig config = model.config();
@@ -53,6 +73,8 @@ public final class SkipAwareDecoder {
             throw new BadInputException("prompt length " + longest + " + max new tokens " + maxNewTokens
                     + " exceeds the model's context of " + config.maxPositions() + " positions");
         }
+        long available = memoryLimitBytes > 0 ? memoryLimitBytes : RequestMemory.availableBytes();
+        RequestMemory.requireFits(config, prompts.length, longest, maxNewTokens, retained, available);
         return new DecodeSession(model, prompts, longest, maxNewTokens, retained);
     }
 

@@ -124,6 +124,26 @@ class DecoderInvariantsTest {
     }
 
     @Test
+    void aBatchThatDoesNotFitIsRefusedWithTheNumbers() {
+        SkipAwareDecoder decoder = new SkipAwareDecoder(RandomModels.llama(llamaConfig(false), 15));
+        RetainedLayers all = RetainedLayers.all(4);
+        long oneRow = RequestMemory.bytesFor(decoder.model().config(), 1, 8, 8, all);
+        long threeRows = RequestMemory.bytesFor(decoder.model().config(), 3, 8, 8, all);
+        assertTrue(threeRows > 2 * oneRow && oneRow > 0);
+        SkipAwareDecoder limited = decoder.withMemoryLimit(threeRows + 1);
+        int[][] eight = new int[8][8];
+        RequestMemory.InsufficientMemoryException e = assertThrows(RequestMemory.InsufficientMemoryException.class,
+                () -> limited.start(eight, 8, all));
+        assertEquals(3, e.largestBatchThatFits(), e.getMessage());
+        assertEquals(threeRows + 1, e.availableBytes());
+        assertTrue(e.getMessage().contains("largest batch that fits is 3"), e.getMessage());
+        try (DecodeSession s = limited.start(new int[3][8], 8, all)) {
+            assertEquals(3, s.batchSize());
+        }
+        assertThrows(BadInputException.class, () -> decoder.withMemoryLimit(0));
+    }
+
+    @Test
     void badRequestsAreRejectedBeforeAnyWork() {
         SkipAwareDecoder decoder = new SkipAwareDecoder(RandomModels.llama(llamaConfig(false), 13));
         RetainedLayers all = RetainedLayers.all(4);
