@@ -27,6 +27,13 @@ public interface CausalLm {
     /** Runs decoder layer {@code layer} on {@code hidden [B * S, hidden]} in place. */
     void layer(int layer, INDArray hidden, ForwardPass pass);
 
+    /**
+     * Computes layer {@code layer}'s keys and values for {@code hidden} and writes them to the cache,
+     * without running attention or the MLP: early exit's state propagation into the layers a token
+     * skipped.
+     */
+    void storeKeysValues(int layer, INDArray hidden, ForwardPass pass);
+
     /** Final norm and LM head: {@code hidden [rows, hidden] -> logits [rows, vocab]} (a new array). */
     INDArray logits(INDArray hidden);
 

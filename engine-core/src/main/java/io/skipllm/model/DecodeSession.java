@@ -56,6 +56,7 @@ public final class DecodeSession implements AutoCloseable {
     private final INDArray logits;
     private final String workspaceId = "skipllm-decode-" + IDS.incrementAndGet();
     private int step;
+    private int lastStepLayers;
     private boolean closed;
 
     DecodeSession(CausalLm model, int[][] prompts, int promptLength, int maxNewTokens, RetainedLayers retained) {
@@ -129,6 +130,15 @@ public final class DecodeSession implements AutoCloseable {
      * (a buffer this session overwrites at the next call; copy what you keep).
      */
     public INDArray decode(int[] tokens) {
+        return decode(tokens, () -> retainedLayers);
+    }
+
+    /**
+     * Feeds one token per row through the layers a {@link StepPlan} chooses: the baselines' decode
+     * step. The plan's layers must be retained layers of this session (only they have room in the
+     * cache for response tokens).
+     */
+    public INDArray decode(int[] tokens, StepPlan plan) {
         if (closed) {
             throw new IllegalStateException("the decode session is closed");
         }
@@ -140,6 +150,13 @@ public final class DecodeSession implements AutoCloseable {
             throw new BadInputException("the cache holds " + maxNewTokens + " new tokens and all are used");
         }
         SkipAwareDecoder.requireTokenIds(tokens, model.config().vocabSize(), "decode tokens");
+        int[] layers = plan.layers();
+        for (int layer : layers) {
+            if (!retained.contains(layer)) {
+                throw new BadInputException("layer " + layer + " is not retained in this session " + retained
+                        + ", so it has no cache room for response tokens");
+            }
+        }
         int slot = promptLength + step;
         int[] positions = new int[batchSize];
         for (int b = 0; b < batchSize; b++) {
@@ -152,13 +169,33 @@ public final class DecodeSession implements AutoCloseable {
             ForwardPass pass = new ForwardPass(batchSize, 1, positions, cache, slot, false,
                     model.attentionBias(decodeMask, promptLength + maxNewTokens), model.rotaryTables(positions));
             INDArray hidden = model.embed(tokens);
-            for (int layer : retainedLayers) {
+            int ran = 0;
+            int last = -1;
+            for (int layer : layers) {
                 model.layer(layer, hidden, pass);
+                ran++;
+                last = layer;
+                if (plan.exitAfter(layer, hidden, model)) {
+                    break;
+                }
             }
+            if (plan.propagateSkippedKeysValues()) {
+                for (int layer : retainedLayers) {
+                    if (layer > last) {
+                        model.storeKeysValues(layer, hidden, pass);
+                    }
+                }
+            }
+            lastStepLayers = ran;
             logits.assign(model.logits(hidden));
         }
         step++;
         return logits;
+    }
+
+    /** How many layers the latest decode step ran (the retained set's size unless a plan exited early). */
+    public int lastStepLayers() {
+        return lastStepLayers;
     }
 
     /**

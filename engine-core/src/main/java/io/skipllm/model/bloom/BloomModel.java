@@ -79,16 +79,27 @@ public final class BloomModel implements CausalLm {
         double eps = config.layerNormEps();
 
         INDArray x = Norms.layer(hidden, w.inputLayernormWeight(), w.inputLayernormBias(), eps);
-        INDArray qk = Linear.apply(x, qkWeight[layer], qkBias[layer]);
-        INDArray v = Linear.apply(x, vWeight[layer], vBias[layer]);
-        INDArray context = attention.attend(layer,
-                qk.reshape('c', true, pass.tokens(), 2L * config.numHeads(), config.headDim()), v, pass);
+        INDArray context = attention.attend(layer, queriesAndKeys(layer, x, pass),
+                Linear.apply(x, vWeight[layer], vBias[layer]), pass);
         Linear.accumulate(hidden, context, w.denseWeight(), w.denseBias());
 
         x = Norms.layer(hidden, w.postAttentionLayernormWeight(), w.postAttentionLayernormBias(), eps);
         INDArray h = Linear.apply(x, w.fcWeight(), w.fcBias());
         Activations.geluTanh(h);
         Linear.accumulate(hidden, h, w.projWeight(), w.projBias());
+    }
+
+    @Override
+    public void storeKeysValues(int layer, INDArray hidden, ForwardPass pass) {
+        BloomLayerWeights w = weights.layers().get(layer);
+        INDArray x = Norms.layer(hidden, w.inputLayernormWeight(), w.inputLayernormBias(), config.layerNormEps());
+        attention.storeOnly(layer, queriesAndKeys(layer, x, pass), Linear.apply(x, vWeight[layer], vBias[layer]), pass);
+    }
+
+    /** Query and key heads of each token side by side, {@code [tokens, 2 * heads, headDim]}. */
+    private INDArray queriesAndKeys(int layer, INDArray x, ForwardPass pass) {
+        return Linear.apply(x, qkWeight[layer], qkBias[layer])
+                .reshape('c', true, pass.tokens(), 2L * config.numHeads(), config.headDim());
     }
 
     @Override

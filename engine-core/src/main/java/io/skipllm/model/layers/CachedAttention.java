@@ -43,17 +43,9 @@ public final class CachedAttention {
         int s = pass.tokensPerRow();
         int groups = numHeads / numKvHeads;
         INDArray qk = queriesAndKeys.reshape('c', true, b, s, numHeads + numKvHeads, headDim);
-
-        // keys/values as [B, kvHeads, S, headDim], the cache's layout
-        INDArray k = Nd4j.createUninitialized(DataType.FLOAT, b, numKvHeads, s, headDim);
-        k.assign(qk.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(numHeads, numHeads + numKvHeads),
-                NDArrayIndex.all()).permute(0, 2, 1, 3));
-        INDArray v = Nd4j.createUninitialized(DataType.FLOAT, b, numKvHeads, s, headDim);
-        v.assign(values.reshape('c', true, b, s, numKvHeads, headDim).permute(0, 2, 1, 3));
-        pass.cache().write(layer, pass.slot(), k, v);
-
-        INDArray keys = pass.prefill() ? k : pass.cache().keys(layer);
-        INDArray vals = pass.prefill() ? v : pass.cache().values(layer);
+        INDArray[] kv = store(layer, qk, values, pass);
+        INDArray keys = pass.prefill() ? kv[0] : pass.cache().keys(layer);
+        INDArray vals = pass.prefill() ? kv[1] : pass.cache().values(layer);
         long keyCount = keys.size(2);
 
         // queries as [B, kvHeads, groups, S, headDim], scaled once here instead of scaling the scores
@@ -75,5 +67,27 @@ public final class CachedAttention {
         out.reshape('c', true, b, s, numKvHeads, groups, headDim)
                 .assign(context.reshape('c', true, b, numKvHeads, groups, s, headDim).permute(0, 3, 1, 2, 4));
         return out;
+    }
+
+    /**
+     * Writes this call's keys and values to the layer's cache without attending (early exit's state
+     * propagation), with the same layout as {@link #attend}.
+     */
+    public void storeOnly(int layer, INDArray queriesAndKeys, INDArray values, ForwardPass pass) {
+        store(layer, queriesAndKeys.reshape('c', true, pass.batchSize(), pass.tokensPerRow(), numHeads + numKvHeads,
+                headDim), values, pass);
+    }
+
+    /** Keys and values rearranged to the cache's {@code [B, kvHeads, S, headDim]} and written at the pass's slot. */
+    private INDArray[] store(int layer, INDArray qk, INDArray values, ForwardPass pass) {
+        int b = pass.batchSize();
+        int s = pass.tokensPerRow();
+        INDArray k = Nd4j.createUninitialized(DataType.FLOAT, b, numKvHeads, s, headDim);
+        k.assign(qk.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(numHeads, numHeads + numKvHeads),
+                NDArrayIndex.all()).permute(0, 2, 1, 3));
+        INDArray v = Nd4j.createUninitialized(DataType.FLOAT, b, numKvHeads, s, headDim);
+        v.assign(values.reshape('c', true, b, s, numKvHeads, headDim).permute(0, 2, 1, 3));
+        pass.cache().write(layer, pass.slot(), k, v);
+        return new INDArray[] {k, v};
     }
 }

@@ -77,13 +77,9 @@ public final class LlamaModel implements CausalLm {
     @Override
     public void layer(int layer, INDArray hidden, ForwardPass pass) {
         LlamaLayerWeights w = weights.layers().get(layer);
-        int tokens = pass.tokens();
-
         INDArray x = Norms.rms(hidden, w.inputLayernorm(), config.rmsNormEps());
-        INDArray qk = Linear.apply(x, qkWeight[layer], qkBias[layer]);
+        INDArray qk = queriesAndKeys(layer, x, pass);
         INDArray v = Linear.apply(x, vWeight[layer], vBias[layer]);
-        rotary.applyInPlace(qk.reshape('c', true, tokens, config.numHeads() + config.numKvHeads(), config.headDim()),
-                pass.rotary());
         INDArray context = attention.attend(layer, qk, v, pass);
         Linear.accumulate(hidden, context, w.oProj(), null);
 
@@ -92,6 +88,20 @@ public final class LlamaModel implements CausalLm {
         INDArray up = Linear.apply(x, upWeight[layer], null);
         Activations.silu(gate).muli(up);
         Linear.accumulate(hidden, gate, w.downProj(), null);
+    }
+
+    @Override
+    public void storeKeysValues(int layer, INDArray hidden, ForwardPass pass) {
+        INDArray x = Norms.rms(hidden, weights.layers().get(layer).inputLayernorm(), config.rmsNormEps());
+        attention.storeOnly(layer, queriesAndKeys(layer, x, pass), Linear.apply(x, vWeight[layer], vBias[layer]), pass);
+    }
+
+    /** Query and key heads of each token side by side, {@code [tokens, heads + kvHeads, headDim]}, rotated. */
+    private INDArray queriesAndKeys(int layer, INDArray x, ForwardPass pass) {
+        INDArray qk = Linear.apply(x, qkWeight[layer], qkBias[layer])
+                .reshape('c', true, pass.tokens(), config.numHeads() + config.numKvHeads(), config.headDim());
+        rotary.applyInPlace(qk, pass.rotary());
+        return qk;
     }
 
     @Override
