@@ -1,5 +1,6 @@
 package io.skipllm.model;
 
+import io.skipllm.BadInputException;
 import io.skipllm.model.bloom.BloomLayerWeights;
 import io.skipllm.model.bloom.BloomModel;
 import io.skipllm.model.bloom.BloomWeights;
@@ -7,7 +8,12 @@ import io.skipllm.model.llama.LlamaLayerWeights;
 import io.skipllm.model.llama.LlamaModel;
 import io.skipllm.model.llama.LlamaWeights;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.rng.Random;
@@ -21,6 +27,58 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class RandomModels {
 
     private RandomModels() {
+    }
+
+    /**
+     * A model from a {@code random:} spec (CONTRACTS.md), e.g.
+     * {@code random:llama,layers=32,hidden=1024,heads=16,kv_heads=16,intermediate=2816,vocab=32000,seed=1}
+     * or {@code random:bloom,layers=30,hidden=1024,heads=16,vocab=32000,seed=1}. Unspecified keys take
+     * the defaults of those examples; {@code random:qwen2,...} adds q/k/v biases.
+     */
+    public static CausalLm fromSpec(String spec) {
+        String body = spec.startsWith("random:") ? spec.substring("random:".length()) : spec;
+        String[] parts = body.split(",");
+        String family = parts[0].trim().toLowerCase(Locale.ROOT);
+        Map<String, Integer> values = new HashMap<>(Map.of("layers", 32, "hidden", 1024,
+                "heads", 16, "vocab", 32000, "seed", 1, "intermediate", 2816, "context", 4096));
+        Set<String> known = Set.of("layers", "hidden", "heads", "kv_heads", "intermediate", "vocab",
+                "seed", "context");
+        for (int i = 1; i < parts.length; i++) {
+            String[] kv = parts[i].split("=", 2);
+            String key = kv[0].trim();
+            if (kv.length != 2 || !known.contains(key)) {
+                throw new BadInputException("random model spec '" + spec + "': expected key=value with keys "
+                        + new TreeSet<>(known) + ", got '" + parts[i] + "'");
+            }
+            try {
+                int v = Integer.parseInt(kv[1].trim());
+                if (v < 1) {
+                    throw new NumberFormatException();
+                }
+                values.put(key, v);
+            } catch (NumberFormatException e) {
+                throw new BadInputException("random model spec '" + spec + "': " + key
+                        + " must be a positive integer, got '" + kv[1] + "'");
+            }
+        }
+        int hidden = values.get("hidden");
+        int heads = values.get("heads");
+        int kvHeads = values.getOrDefault("kv_heads", heads);
+        if (hidden % heads != 0 || heads % kvHeads != 0 || (hidden / heads) % 2 != 0) {
+            throw new BadInputException("random model spec '" + spec
+                    + "': hidden must be divisible by heads into an even head size, and heads by kv_heads");
+        }
+        long seed = values.get("seed");
+        return switch (family) {
+            case "llama", "qwen2" -> llama(new LlamaConfig(family.equals("llama") ? "LlamaForCausalLM" : "Qwen2ForCausalLM",
+                    hidden, values.get("intermediate"), values.get("layers"), heads, kvHeads, hidden / heads,
+                    values.get("vocab"), values.get("context"), 1e-6, 10000.0, false, family.equals("qwen2"), "silu",
+                    List.of(2), 1, null), seed);
+            case "bloom" -> bloom(new BloomConfig("BloomForCausalLM", hidden, values.get("layers"), heads,
+                    values.get("vocab"), values.get("context"), 1e-5, List.of(2), 1, null), seed);
+            default -> throw new BadInputException("random model spec '" + spec
+                    + "': unknown family '" + family + "'; expected llama, qwen2 or bloom");
+        };
     }
 
     /** A LLaMA-family network; {@code attentionBias} adds Qwen2-style q/k/v biases. */

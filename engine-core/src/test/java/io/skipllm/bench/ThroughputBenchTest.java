@@ -1,0 +1,80 @@
+package io.skipllm.bench;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.skipllm.BadInputException;
+import io.skipllm.model.CausalLm;
+import io.skipllm.model.RandomModels;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The bench's rows: structure and arithmetic, not timings (those are measured, never asserted). */
+class ThroughputBenchTest {
+
+    private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
+
+    @Test
+    void rowsFollowTheContract() {
+        CausalLm model = RandomModels.fromSpec("random:llama,layers=6,hidden=32,heads=4,kv_heads=2,intermediate=48,vocab=40,seed=3");
+        List<ThroughputBench.Row> rows = new ThroughputBench(model).run(new ThroughputBench.Options(
+                List.of("unified", "skipdecode", "early-exit"), List.of(2.0), List.of(1, 2), 1, 4, 6, 0, 1, 1), QUIET);
+        assertEquals(8, rows.size());
+
+        ThroughputBench.Row full = rows.get(0);
+        assertEquals("full", full.strategy());
+        assertEquals(1.0, full.speedupVsFull(), 1e-12);
+        assertEquals(6.0, full.activatedLayers(), 1e-12);
+        assertEquals(1.0, full.predictedSpeedup(), 1e-12);
+
+        ThroughputBench.Row unified = rows.get(1);
+        assertEquals("unified", unified.strategy());
+        assertArrayEquals(new int[] {0, 3, 5}, unified.retained());
+        assertEquals(3.0, unified.activatedLayers(), 1e-12);
+        double layer = model.layerWeightBytes();
+        double head = model.headWeightBytes();
+        assertEquals((6 * layer + head) / (3 * layer + head), unified.predictedSpeedup(), 1e-9);
+        assertEquals(unified.tokensPerS() / full.tokensPerS(), unified.speedupVsFull(), 1e-9);
+
+        ThroughputBench.Row skipDecode = rows.get(2);
+        assertEquals("skipdecode", skipDecode.strategy());
+        assertTrue(skipDecode.activatedLayers() >= 2 && skipDecode.activatedLayers() <= 5, "" + skipDecode.activatedLayers());
+        assertNull(skipDecode.retained());
+
+        assertTrue(rows.get(3).supported(), "early exit runs at batch 1");
+        ThroughputBench.Row earlyExitBatch2 = rows.get(7);
+        assertEquals(2, earlyExitBatch2.batch());
+        assertFalse(earlyExitBatch2.supported());
+        assertNull(earlyExitBatch2.tokensPerS());
+        assertTrue(earlyExitBatch2.toJson().containsKey("tokens_per_s"));
+        assertNull(earlyExitBatch2.toJson().get("tokens_per_s"));
+    }
+
+    @Test
+    void beamsMultiplyRows() {
+        CausalLm model = RandomModels.fromSpec("random:bloom,layers=4,hidden=24,heads=3,vocab=30,seed=4");
+        List<ThroughputBench.Row> rows = new ThroughputBench(model).run(new ThroughputBench.Options(
+                List.of("unified"), List.of(2.0), List.of(2), 3, 3, 4, 0, 1, 1), QUIET);
+        assertEquals(2, rows.size());
+        assertEquals(3, rows.get(1).beams());
+        assertTrue(rows.get(1).tokensPerS() > 0);
+    }
+
+    @Test
+    void badOptionsAndSpecsAreRejected() {
+        assertThrows(BadInputException.class, () -> new ThroughputBench.Options(List.of("middle"), List.of(2.0),
+                List.of(1), 1, 4, 4, 0, 1, 1));
+        assertThrows(BadInputException.class, () -> new ThroughputBench.Options(List.of("unified"), List.of(0.5),
+                List.of(1), 1, 4, 4, 0, 1, 1));
+        assertThrows(BadInputException.class, () -> RandomModels.fromSpec("random:gpt2,layers=2"));
+        assertThrows(BadInputException.class, () -> RandomModels.fromSpec("random:llama,layers=x"));
+        assertThrows(BadInputException.class, () -> RandomModels.fromSpec("random:llama,depth=3"));
+        assertThrows(BadInputException.class, () -> RandomModels.fromSpec("random:llama,hidden=30,heads=4"));
+    }
+}
