@@ -1,5 +1,6 @@
 package io.skipllm.model.bloom;
 
+import io.skipllm.checkpoint.TensorStore;
 import io.skipllm.model.BloomConfig;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -26,5 +27,17 @@ public record BloomWeights(
 
     public BloomWeights {
         layers = List.copyOf(layers);
+    }
+
+    /**
+     * Reads every tensor {@code config} implies from {@code tensors} (names with or without the
+     * {@code transformer.} prefix), checking each shape, and reorders {@code query_key_value} to the q, k,
+     * v block layout (see {@link BloomLayerWeights}).
+     *
+     * @throws io.skipllm.checkpoint.CheckpointException when a tensor is missing, has another shape or an
+     *     unsupported dtype; all tensors are checked before any is read, and nothing partial is returned
+     */
+    public static BloomWeights load(BloomConfig config, TensorStore tensors) {
+        return BloomWeightsLoader.load(config, tensors);
     }
 }

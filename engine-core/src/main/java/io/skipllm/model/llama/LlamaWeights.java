@@ -1,5 +1,6 @@
 package io.skipllm.model.llama;
 
+import io.skipllm.checkpoint.TensorStore;
 import io.skipllm.model.LlamaConfig;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -22,5 +23,17 @@ public record LlamaWeights(
 
     public LlamaWeights {
         layers = List.copyOf(layers);
+    }
+
+    /**
+     * Reads every tensor {@code config} implies from {@code tensors}, checking each shape, and fuses q/k/v
+     * and gate/up (see {@link LlamaLayerWeights}). With tied embeddings {@code lmHead} is the
+     * {@code embedTokens} array itself and a stored {@code lm_head.weight} is not read.
+     *
+     * @throws io.skipllm.checkpoint.CheckpointException when a tensor is missing, has another shape or an
+     *     unsupported dtype; all tensors are checked before any is read, and nothing partial is returned
+     */
+    public static LlamaWeights load(LlamaConfig config, TensorStore tensors) {
+        return LlamaWeightsLoader.load(config, tensors);
     }
 }

@@ -1,0 +1,54 @@
+package io.skipllm.checkpoint;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The tensors one model needs, each with the shape its config implies, loaded all or nothing.
+ *
+ * <p>{@link #load()} first checks every name, shape and dtype against the headers (cheap: no data is
+ * read), so a checkpoint that lacks one tensor or has one wrong shape fails before gigabytes are read;
+ * only then does it read the data. If reading fails part way, the arrays already read are freed, and
+ * no partially loaded model can escape.
+ */
+public final class TensorRequest {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TensorRequest.class);
+
+    private final TensorStore store;
+    private final Map<String, long[]> shapes = new LinkedHashMap<>();
+
+    public TensorRequest(TensorStore store) {
+        this.store = store;
+    }
+
+    /** Requests {@code name} with exactly {@code shape}. */
+    public TensorRequest add(String name, long... shape) {
+        long[] previous = shapes.put(name, shape.clone());
+        if (previous != null && !Arrays.equals(previous, shape)) {
+            throw new IllegalArgumentException("tensor " + name + " requested with two shapes");
+        }
+        return this;
+    }
+
+    /** Validates every requested tensor, then reads them all (FLOAT, detached from workspaces). */
+    public LoadedTensors load() {
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            store.require(e.getKey(), e.getValue());
+        }
+        LoadedTensors loaded = new LoadedTensors();
+        try {
+            for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+                loaded.put(e.getKey(), store.loadFloat(e.getKey(), e.getValue()));
+            }
+        } catch (RuntimeException | Error e) {
+            loaded.close();
+            throw e;
+        }
+        LOG.debug("{}: loaded {} tensors", store.location(), shapes.size());
+        return loaded;
+    }
+}

@@ -1,0 +1,91 @@
+package io.skipllm.cli;
+
+import io.skipllm.bench.ThroughputBench;
+import io.skipllm.model.CausalLm;
+import io.skipllm.model.Model;
+import io.skipllm.model.RandomModels;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code bench --model DIR|random:SPEC [--strategies LIST] [--speedups LIST] [--batch-sizes LIST] [--beams K]
+ * [--prompt-tokens P] [--new-tokens N] [--warmup W] [--repeats R] [--json]}: decode throughput per
+ * approach, each row measured beside its full-depth baseline (see {@link ThroughputBench}).
+ */
+final class BenchCommand implements Command {
+
+    @Override
+    public String name() {
+        return "bench";
+    }
+
+    @Override
+    public String usage() {
+        return "bench --model DIR|random:SPEC [--strategies unified,skipdecode,early-exit] [--speedups 2,5]"
+                + " [--batch-sizes 1,2,8] [--beams K] [--prompt-tokens P] [--new-tokens N] [--warmup W] [--repeats R] [--json]";
+    }
+
+    @Override
+    public void run(String[] argv, PrintStream out, PrintStream err) {
+        Args args = Args.parse(name(), argv, Set.of("model", "strategies", "speedups", "batch-sizes", "beams",
+                "prompt-tokens", "new-tokens", "warmup", "repeats", "seed"), Set.of("json", "debug"));
+        String modelSpec = args.required("model");
+        ThroughputBench.Options options = new ThroughputBench.Options(
+                List.of(args.string("strategies", "unified,skipdecode,early-exit").split(",")).stream()
+                        .map(String::trim).toList(),
+                Arrays.stream(args.string("speedups", "2,5").split(",")).map(String::trim).map(v -> parseDouble("speedups", v))
+                        .toList(),
+                Arrays.stream(Args.parseIntList("--batch-sizes", args.string("batch-sizes", "1"))).boxed().toList(),
+                args.integer("beams", 1), args.integer("prompt-tokens", 32), args.integer("new-tokens", 32),
+                args.integer("warmup", 1), args.integer("repeats", 3), args.integer("seed", 1));
+
+        CausalLm network;
+        Model loaded = null;
+        if (modelSpec.startsWith("random:")) {
+            network = RandomModels.fromSpec(modelSpec);
+        } else {
+            loaded = Model.load(Path.of(modelSpec));
+            network = loaded.network();
+        }
+        try {
+            err.printf("bench: %s, %d layers, layer %.1f MB, head %.1f MB%n", modelSpec, network.config().numLayers(),
+                    network.layerWeightBytes() / 1e6, network.headWeightBytes() / 1e6);
+            List<ThroughputBench.Row> rows = new ThroughputBench(network).run(options, err);
+            if (args.flag("json")) {
+                out.println(Json.line(Map.of("rows", rows.stream().map(ThroughputBench.Row::toJson).toList())));
+            } else {
+                printTable(rows, out);
+            }
+        } finally {
+            if (loaded != null) {
+                loaded.close();
+            }
+        }
+    }
+
+    private static double parseDouble(String option, String v) {
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new io.skipllm.BadInputException("--" + option + ": expected numbers, got '" + v + "'");
+        }
+    }
+
+    private static void printTable(List<ThroughputBench.Row> rows, PrintStream out) {
+        out.printf("%-11s %7s %5s %5s %9s %10s %9s %9s %9s%n", "strategy", "speedup", "batch", "beams", "layers",
+                "tokens/s", "vs full", "predicted", "GB/s");
+        for (ThroughputBench.Row r : rows) {
+            if (!r.supported()) {
+                out.printf("%-11s %7.1f %5d %5d %9s%n", r.strategy(), r.speedup(), r.batch(), r.beams(), "n/a");
+                continue;
+            }
+            out.printf("%-11s %7.1f %5d %5d %9.2f %10.2f %9.2f %9.2f %9.2f%n", r.strategy(), r.speedup(), r.batch(),
+                    r.beams(), r.activatedLayers(), r.tokensPerS(), r.speedupVsFull(), r.predictedSpeedup(),
+                    r.weightReadGbPerS());
+        }
+    }
+}

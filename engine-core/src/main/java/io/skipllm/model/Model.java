@@ -1,0 +1,86 @@
+package io.skipllm.model;
+
+import io.skipllm.checkpoint.Checkpoint;
+import io.skipllm.model.bloom.BloomModel;
+import io.skipllm.model.bloom.BloomWeights;
+import io.skipllm.model.llama.LlamaModel;
+import io.skipllm.model.llama.LlamaWeights;
+import io.skipllm.tokenizer.Tokenizer;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A checkpoint loaded for inference: configuration, weights in the compute dtype (FLOAT), the
+ * skip-aware decoder over them and, when the directory has a {@code tokenizer.json}, the tokenizer.
+ * Immutable after loading and safe to share between threads; each request gets its own
+ * {@link DecodeSession}.
+ */
+public final class Model implements AutoCloseable {
+
+    private final Path directory;
+    private final CausalLm network;
+    private final SkipAwareDecoder decoder;
+    private final Tokenizer tokenizer;
+
+    private Model(Path directory, CausalLm network, Tokenizer tokenizer) {
+        this.directory = directory;
+        this.network = network;
+        this.decoder = new SkipAwareDecoder(network);
+        this.tokenizer = tokenizer;
+    }
+
+    /**
+     * Loads a Hugging Face checkpoint directory ({@code config.json}, {@code model.safetensors} or a
+     * sharded index, optional {@code tokenizer.json}). Everything is validated before the weights are
+     * built; a failure throws {@link io.skipllm.checkpoint.CheckpointException} and leaves nothing behind.
+     */
+    public static Model load(Path directory) {
+        CausalLm network;
+        try (Checkpoint checkpoint = Checkpoint.open(directory);
+             var ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            ModelConfig config = checkpoint.config();
+            if (config instanceof LlamaConfig llama) {
+                network = new LlamaModel(LlamaWeights.load(llama, checkpoint.tensors()));
+            } else {
+                network = new BloomModel(BloomWeights.load((BloomConfig) config, checkpoint.tensors()));
+            }
+        }
+        Tokenizer tokenizer = Tokenizer.loadFromModelDir(directory).orElse(null);
+        return new Model(directory, network, tokenizer);
+    }
+
+    /** Wraps an in-memory network (for example one with random weights for benchmarks). */
+    public static Model of(CausalLm network) {
+        return new Model(null, network, null);
+    }
+
+    public ModelConfig config() {
+        return network.config();
+    }
+
+    public SkipAwareDecoder decoder() {
+        return decoder;
+    }
+
+    public CausalLm network() {
+        return network;
+    }
+
+    /** The tokenizer from {@code tokenizer.json}, if the checkpoint has one. */
+    public Optional<Tokenizer> tokenizer() {
+        return Optional.ofNullable(tokenizer);
+    }
+
+    /** The checkpoint directory, if the model was loaded from one. */
+    public Optional<Path> directory() {
+        return Optional.ofNullable(directory);
+    }
+
+    @Override
+    public void close() {
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
+    }
+}
