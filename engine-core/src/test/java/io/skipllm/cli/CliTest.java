@@ -3,6 +3,8 @@ package io.skipllm.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -59,6 +61,61 @@ class CliTest {
                 assertEquals(1, r.err().lines().count(), "exactly one line without --debug: " + r.err());
             }
         }
+    }
+
+    @Test
+    void logitsMatchesTheReferenceFixture() throws Exception {
+        String dir = "../models/reference/fixtures/llama-gqa-bf16";
+        JsonNode expected = new ObjectMapper().readTree(new java.io.File(dir, "expected.json"));
+        JsonNode unified = null;
+        for (JsonNode c : expected.get("cases")) {
+            if (c.get("name").asText().equals("unified-2x")) {
+                unified = c;
+            }
+        }
+        String prompt = join(unified.get("prompts").get(0));
+        String decode = join(unified.get("decode_ids").get(0));
+        Result r = run("logits", "--model", dir, "--prompt-ids", prompt, "--decode-ids", decode, "--speedup", "2");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("KV cache"), r.err());
+        JsonNode json = new ObjectMapper().readTree(r.out());
+        assertEquals(unified.get("retained"), json.get("retained"));
+        JsonNode rows = json.get("logits");
+        JsonNode want = unified.get("logits").get(0);
+        assertEquals(want.size(), rows.size());
+        for (int k = 0; k < rows.size(); k++) {
+            for (int i = 0; i < want.get(k).size(); i++) {
+                assertEquals(want.get(k).get(i).asDouble(), rows.get(k).get(i).asDouble(), 1e-3);
+            }
+        }
+        Result explicit = run("logits", "--model", dir, "--prompt-ids", prompt, "--decode-ids", decode,
+                "--retained", "0,3,5");
+        assertEquals(r.out(), explicit.out());
+    }
+
+    @Test
+    void logitsErrorsNameTheProblem() {
+        String dir = "../models/reference/fixtures/bloom-f32";
+        Result r = run("logits", "--model", dir, "--prompt-ids", "1,2,999");
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("error: ") && r.err().contains("999"), r.err());
+        r = run("logits", "--model", "/nonexistent/model", "--prompt-ids", "1");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("/nonexistent/model"), r.err());
+        r = run("logits", "--model", dir, "--prompt-ids", "1,2", "--retained", "0,9");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("layer 9 does not exist"), r.err());
+        r = run("logits", "--model", dir, "--prompt-ids", "1,x");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--prompt-ids"), r.err());
+    }
+
+    private static String join(JsonNode ids) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode id : ids) {
+            sb.append(sb.length() == 0 ? "" : ",").append(id.asInt());
+        }
+        return sb.toString();
     }
 
     @Test
