@@ -1,6 +1,7 @@
 package io.skipllm.model;
 
 import io.skipllm.BadInputException;
+import io.skipllm.SkipLlmException;
 import io.skipllm.kvcache.KvCache;
 import io.skipllm.planner.RetainedLayers;
 import java.util.Arrays;
@@ -12,8 +13,10 @@ import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
 import org.nd4j.linalg.api.memory.enums.LearningPolicy;
 import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.reduce.longer.MatchCondition;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.indexing.conditions.Conditions;
 
 /**
  * One request batch in flight: its static KV cache, attention mask and the logits of the latest
@@ -123,6 +126,18 @@ public final class DecodeSession implements AutoCloseable {
             lastRows[b] = b * p + p - 1;
         }
         logits.assign(model.logits(Nd4j.pullRows(hidden, 1, lastRows)));
+        requireFiniteLogits();
+    }
+
+    /**
+     * Weights are checked to be finite at load, but finite weights can still overflow float32 (a
+     * corrupted exponent, say). Reporting that here beats handing NaN to a sampler: one reduce op per step.
+     */
+    private void requireFiniteLogits() {
+        if (Nd4j.getExecutioner().exec(new MatchCondition(logits, Conditions.notFinite())).getInt(0) > 0) {
+            throw new SkipLlmException("the model produced non-finite logits (NaN or infinity): its weights overflow "
+                    + "float32 arithmetic");
+        }
     }
 
     /**
@@ -188,6 +203,7 @@ public final class DecodeSession implements AutoCloseable {
             }
             lastStepLayers = ran;
             logits.assign(model.logits(hidden));
+            requireFiniteLogits();
         }
         step++;
         return logits;
