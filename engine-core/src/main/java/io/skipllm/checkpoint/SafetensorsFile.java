@@ -97,8 +97,6 @@ public final class SafetensorsFile implements TensorStore {
             return TensorDecoder.decode(channel, header.dataStart() + entry.begin(), entry.dtype(), expectedShape);
         } catch (IOException e) {
             throw new CheckpointException(path + ": tensor '" + name + "': cannot read data: " + e.getMessage(), e);
-        } catch (TensorDecoder.NonFiniteValueException e) {
-            throw new CheckpointException(path + ": tensor '" + name + "': " + e.getMessage(), e);
         }
     }
 

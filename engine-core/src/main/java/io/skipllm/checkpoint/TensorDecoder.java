@@ -96,23 +96,8 @@ final class TensorDecoder {
                 }
                 default -> throw new IllegalArgumentException("not a float dtype: " + dtype);
             }
-            for (int i = 0; i < m; i++) {
-                if (!Float.isFinite(chunk[i])) {
-                    throw new NonFiniteValueException(offset + done + i, chunk[i]);
-                }
-            }
             target.position(offset + done).put(chunk, 0, m);
             done += m;
-        }
-    }
-
-    /**
-     * A stored weight is NaN or infinite: a corrupted or broken checkpoint. Caught while widening, so
-     * it is reported with the tensor's name instead of surfacing later as non-finite logits.
-     */
-    static final class NonFiniteValueException extends RuntimeException {
-        NonFiniteValueException(long index, float value) {
-            super("element " + index + " is " + value + "; weights must be finite");
         }
     }
 }

@@ -3,6 +3,10 @@ package io.skipllm.checkpoint;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.reduce.longer.MatchCondition;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.conditions.Conditions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +46,9 @@ public final class TensorRequest {
         LoadedTensors loaded = new LoadedTensors();
         try {
             for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-                loaded.put(e.getKey(), store.loadFloat(e.getKey(), e.getValue()));
+                INDArray tensor = store.loadFloat(e.getKey(), e.getValue());
+                loaded.put(e.getKey(), tensor);
+                requireFinite(e.getKey(), tensor);
             }
         } catch (RuntimeException | Error e) {
             loaded.close();
@@ -50,5 +56,18 @@ public final class TensorRequest {
         }
         LOG.debug("{}: loaded {} tensors", store.location(), shapes.size());
         return loaded;
+    }
+
+    /**
+     * A NaN or infinite weight means a corrupted or broken checkpoint; it is reported here with the
+     * tensor's name instead of surfacing later as NaN logits. (The store itself widens values exactly,
+     * infinities included.)
+     */
+    private void requireFinite(String name, INDArray tensor) {
+        long bad = Nd4j.getExecutioner().exec(new MatchCondition(tensor, Conditions.notFinite())).getLong(0);
+        if (bad > 0) {
+            throw new CheckpointException(store.location() + ": tensor '" + name + "' has " + bad
+                    + " NaN or infinite values; weights must be finite");
+        }
     }
 }
