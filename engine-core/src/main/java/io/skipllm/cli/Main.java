@@ -22,7 +22,7 @@ public final class Main {
     private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
     static {
-        for (Command c : List.<Command>of(new PlanCommand(), new LogitsCommand(), new BenchCommand())) {
+        for (Command c : List.<Command>of(new PlanCommand(), new LogitsCommand(), new GenerateCommand(), new BenchCommand())) {
             COMMANDS.put(c.name(), c);
         }
     }
