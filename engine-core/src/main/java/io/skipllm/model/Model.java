@@ -1,6 +1,7 @@
 package io.skipllm.model;
 
 import io.skipllm.checkpoint.Checkpoint;
+import io.skipllm.generation.Generator;
 import io.skipllm.model.bloom.BloomModel;
 import io.skipllm.model.bloom.BloomWeights;
 import io.skipllm.model.llama.LlamaModel;
@@ -61,6 +62,11 @@ public final class Model implements AutoCloseable {
 
     public SkipAwareDecoder decoder() {
         return decoder;
+    }
+
+    /** A generator over this model, with its tokenizer when the checkpoint has one (text in and out). */
+    public Generator generator() {
+        return tokenizer == null ? new Generator(decoder) : new Generator(decoder, tokenizer);
     }
 
     public CausalLm network() {
