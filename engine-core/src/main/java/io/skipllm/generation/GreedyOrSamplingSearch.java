@@ -2,6 +2,7 @@ package io.skipllm.generation;
 
 import io.skipllm.model.DecodeSession;
 import io.skipllm.model.SkipAwareDecoder;
+import io.skipllm.tokenizer.StreamingDecoder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -35,9 +36,9 @@ final class GreedyOrSamplingSearch {
         double logprob;
         boolean done;
         final SplittableRandom random;
-        final IncrementalText text;
+        final StreamingDecoder text;
 
-        Row(int prompt, int sequence, int[] tokens, int promptLength, SplittableRandom random, IncrementalText text) {
+        Row(int prompt, int sequence, int[] tokens, int promptLength, SplittableRandom random, StreamingDecoder text) {
             this.prompt = prompt;
             this.sequence = sequence;
             this.tokens = tokens;
@@ -65,7 +66,7 @@ final class GreedyOrSamplingSearch {
                 rowPrompts[row] = prompts[b];
                 rows[row] = new Row(b, r, request.sequenceBuffer(b), prompts[b].length,
                         config.doSample() ? Sampler.random(request.seed(), prompts[b], r) : null,
-                        needText ? new IncrementalText(request.codec()) : null);
+                        needText ? StreamingDecoder.over(request.codec()::decode) : null);
             }
         }
 

@@ -1,6 +1,8 @@
 package io.skipllm.tokenizer;
 
 import java.util.Arrays;
+import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * Turns generated token ids, fed one at a time, into text fragments as soon as they are complete.
@@ -22,24 +24,28 @@ import java.util.Arrays;
  *
  * <p>Each push decodes the whole sequence (linear in its length), which is negligible next to a
  * forward pass for sequences of a few thousand tokens. Not thread safe: one instance per generated
- * sequence. Obtain one from {@link Tokenizer#streamingDecoder()}.
+ * sequence. Obtain one from {@link Tokenizer#streamingDecoder()}, or over any decoding function with
+ * {@link #over(Function)}.
  */
 public final class StreamingDecoder {
 
     private static final char REPLACEMENT = '\uFFFD';
 
-    private final Tokenizer tokenizer;
-    private final boolean skipSpecialTokens;
-    private long[] ids = new long[64];
+    private final Function<int[], String> decoder;
+    private int[] ids = new int[64];
     private int size;
     /** The latest decode of the whole sequence. */
     private String text = "";
     /** How many chars of {@link #text} were returned. */
     private int emitted;
 
-    StreamingDecoder(Tokenizer tokenizer, boolean skipSpecialTokens) {
-        this.tokenizer = tokenizer;
-        this.skipSpecialTokens = skipSpecialTokens;
+    private StreamingDecoder(Function<int[], String> decoder) {
+        this.decoder = decoder;
+    }
+
+    /** A streaming decoder over any function that decodes a whole id sequence to text. */
+    public static StreamingDecoder over(Function<int[], String> decoder) {
+        return new StreamingDecoder(Objects.requireNonNull(decoder, "decoder"));
     }
 
     /**
@@ -54,7 +60,7 @@ public final class StreamingDecoder {
             ids = Arrays.copyOf(ids, size * 2);
         }
         ids[size++] = id;
-        text = tokenizer.decodeLongs(Arrays.copyOf(ids, size), skipSpecialTokens);
+        text = decoder.apply(Arrays.copyOf(ids, size));
         int end = text.length();
         while (end > emitted && text.charAt(end - 1) == REPLACEMENT) {
             end--;
@@ -84,11 +90,7 @@ public final class StreamingDecoder {
 
     /** The ids pushed so far. */
     public int[] ids() {
-        int[] out = new int[size];
-        for (int i = 0; i < size; i++) {
-            out[i] = (int) ids[i];
-        }
-        return out;
+        return Arrays.copyOf(ids, size);
     }
 
     /** Number of ids pushed so far. */

@@ -372,12 +372,12 @@ public final class Tokenizer implements AutoCloseable {
      * sequence; not thread safe.
      */
     public StreamingDecoder streamingDecoder() {
-        return new StreamingDecoder(this, true);
+        return streamingDecoder(true);
     }
 
     /** As {@link #streamingDecoder()}, choosing whether special tokens are left out. */
     public StreamingDecoder streamingDecoder(boolean skipSpecialTokens) {
-        return new StreamingDecoder(this, skipSpecialTokens);
+        return StreamingDecoder.over(ids -> decodeLongs(toLongs(ids), skipSpecialTokens));
     }
 
     private void checkOpen() {
