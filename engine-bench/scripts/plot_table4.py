@@ -23,7 +23,9 @@ def main():
     for row, path in enumerate(inputs):
         with open(path) as f:
             data = json.load(f)
-        name = data.get("spec", path).replace("random:", "")
+        spec = data.get("spec", path).replace("random:", "")
+        fields = dict(kv.split("=") for kv in spec.split(",")[1:] if "=" in kv)
+        name = f"{spec.split(',')[0]} {fields.get('layers', '?')} layers, hidden {fields.get('hidden', '?')}"
         rows = [r for r in data["rows"] if r["supported"]]
         batches = sorted({r["batch"] for r in rows})
         targets = sorted({r["speedup"] for r in rows if r["strategy"] != "full"})

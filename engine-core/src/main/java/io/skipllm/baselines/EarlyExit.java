@@ -7,6 +7,7 @@ import io.skipllm.model.SkipAwareDecoder;
 import io.skipllm.model.StepPlan;
 import io.skipllm.planner.RetainedLayers;
 import java.util.Arrays;
+import java.util.stream.DoubleStream;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -109,7 +110,10 @@ public final class EarlyExit {
             }
         }
         double target = layers / speedup;
-        double[] candidates = Arrays.stream(confidence).flatMapToDouble(Arrays::stream).distinct().sorted().toArray();
+        // every recorded confidence is a threshold worth trying, and so is 1.0 (never exit early)
+        double[] candidates = DoubleStream.concat(
+                Arrays.stream(confidence).flatMapToDouble(Arrays::stream), DoubleStream.of(1.0))
+                .distinct().sorted().toArray();
         double best = 1.0;
         double bestGap = Double.MAX_VALUE;
         for (double c : candidates) {
