@@ -1,5 +1,6 @@
 package io.skipllm.cli;
 
+import io.skipllm.bench.MemoryBandwidth;
 import io.skipllm.bench.ThroughputBench;
 import io.skipllm.model.CausalLm;
 import io.skipllm.model.Model;
@@ -7,6 +8,7 @@ import io.skipllm.model.RandomModels;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -55,10 +57,17 @@ final class BenchCommand implements Command {
             err.printf("bench: %s, %d layers, layer %.1f MB, head %.1f MB%n", modelSpec, network.config().numLayers(),
                     network.layerWeightBytes() / 1e6, network.headWeightBytes() / 1e6);
             List<ThroughputBench.Row> rows = new ThroughputBench(network).run(options, err);
+            // measured in the same run: the ceiling for the weight-read rate of the rows
+            double memoryGbPerS = MemoryBandwidth.measure(512L << 20, 5) / 1e9;
+            err.printf("memory read bandwidth: %.1f GB/s%n", memoryGbPerS);
             if (args.flag("json")) {
-                out.println(Json.line(Map.of("rows", rows.stream().map(ThroughputBench.Row::toJson).toList())));
+                Map<String, Object> json = new LinkedHashMap<>();
+                json.put("rows", rows.stream().map(ThroughputBench.Row::toJson).toList());
+                json.put("memory_read_gb_per_s", memoryGbPerS);
+                out.println(Json.line(json));
             } else {
                 printTable(rows, out);
+                out.printf("memory read bandwidth: %.1f GB/s%n", memoryGbPerS);
             }
         } finally {
             if (loaded != null) {
