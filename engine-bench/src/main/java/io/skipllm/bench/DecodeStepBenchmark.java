@@ -2,13 +2,11 @@ package io.skipllm.bench;
 
 import io.skipllm.model.CausalLm;
 import io.skipllm.model.DecodeSession;
-import io.skipllm.model.LlamaConfig;
 import io.skipllm.model.RandomModels;
 import io.skipllm.model.SkipAwareDecoder;
 import io.skipllm.planner.LayerSkipPlanner;
 import io.skipllm.planner.RetainedLayers;
 import io.skipllm.planner.SkipStrategy;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -37,9 +35,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"-Xmx4g"})
 public class DecodeStepBenchmark {
 
-    /** Layers, hidden size, heads, intermediate size, vocabulary: a 7B model's proportions, scaled down. */
-    @Param({"32,1024,16,2816,32000"})
-    public String shape;
+    /** A random model with a 7B model's proportions, scaled down (see {@link RandomModels#fromSpec}). */
+    @Param({"random:llama,layers=32,hidden=1024,heads=16,kv_heads=16,intermediate=2816,vocab=32000,seed=1"})
+    public String model;
 
     @Param({"unified"})
     public String strategy;
@@ -60,15 +58,9 @@ public class DecodeStepBenchmark {
 
     @Setup(Level.Trial)
     public void load() {
-        String[] s = shape.split(",");
-        int layers = Integer.parseInt(s[0]);
-        int hidden = Integer.parseInt(s[1]);
-        int heads = Integer.parseInt(s[2]);
-        LlamaConfig config = new LlamaConfig("LlamaForCausalLM", hidden, Integer.parseInt(s[3]), layers, heads, heads,
-                hidden / heads, Integer.parseInt(s[4]), 4096, 1e-6, 10000.0, false, false, "silu", List.of(2), 1, null);
-        CausalLm model = RandomModels.llama(config, 1);
-        decoder = new SkipAwareDecoder(model);
-        retained = LayerSkipPlanner.plan(SkipStrategy.fromName(strategy), layers, speedup);
+        CausalLm network = RandomModels.fromSpec(model);
+        decoder = new SkipAwareDecoder(network);
+        retained = LayerSkipPlanner.plan(SkipStrategy.fromName(strategy), network.config().numLayers(), speedup);
         tokens = new int[batch];
         java.util.Arrays.fill(tokens, 7);
         newSession();
