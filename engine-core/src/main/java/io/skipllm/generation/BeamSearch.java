@@ -36,6 +36,10 @@ final class BeamSearch {
     }
 
     List<GenerationResult> run() {
+        return run(Cancellation.NEVER);
+    }
+
+    List<GenerationResult> run(Cancellation cancellation) {
         GenerationConfig config = request.config();
         int[][] prompts = request.prompts();
         int rows = prompts.length * beams;
@@ -64,6 +68,8 @@ final class BeamSearch {
             prefillEnd = System.nanoTime();
             INDArray logits = session.logits();
             for (int step = 0; step < maxNew; step++) {
+                // Before anything of this step is chosen or streamed; try-with-resources closes the session.
+                cancellation.throwIfCancelled(session.steps());
                 float[][] matrix = logits.toFloatMatrix();
                 int[] sources = new int[rows];
                 int[] next = new int[rows];

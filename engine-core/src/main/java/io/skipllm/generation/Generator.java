@@ -67,10 +67,23 @@ public final class Generator {
      *     token outside the vocabulary; always before any forward pass
      */
     public List<GenerationResult> generate(List<int[]> prompts, GenerationConfig config, TokenStreamListener listener) {
+        return generate(prompts, config, listener, Cancellation.NEVER);
+    }
+
+    /**
+     * As {@link #generate(List, GenerationConfig, TokenStreamListener)}, stoppable from another thread:
+     * the decode loop checks {@code cancellation} before every decode step.
+     *
+     * @throws GenerationCancelledException when {@code cancellation} is cancelled before the last step;
+     *     the decode session is closed by then and no results are returned
+     */
+    public List<GenerationResult> generate(List<int[]> prompts, GenerationConfig config, TokenStreamListener listener,
+            Cancellation cancellation) {
+        Objects.requireNonNull(cancellation, "cancellation");
         Request request = Request.resolve(decoder.model().config(), prompts, config, codec, listener);
         return config.isBeamSearch()
-                ? new BeamSearch(decoder, request).run()
-                : new GreedyOrSamplingSearch(decoder, request).run();
+                ? new BeamSearch(decoder, request).run(cancellation)
+                : new GreedyOrSamplingSearch(decoder, request).run(cancellation);
     }
 
     /** One token-id prompt, no listener. */

@@ -54,6 +54,10 @@ final class GreedyOrSamplingSearch {
     }
 
     List<GenerationResult> run() {
+        return run(Cancellation.NEVER);
+    }
+
+    List<GenerationResult> run(Cancellation cancellation) {
         GenerationConfig config = request.config();
         int perPrompt = config.doSample() ? config.numReturnSequences() : 1;
         int[][] prompts = request.prompts();
@@ -78,6 +82,8 @@ final class GreedyOrSamplingSearch {
             prefillEnd = System.nanoTime();
             INDArray logits = session.logits();
             for (int step = 0; step < maxNew; step++) {
+                // Before anything of this step is chosen or streamed; try-with-resources closes the session.
+                cancellation.throwIfCancelled(session.steps());
                 float[][] matrix = logits.toFloatMatrix();
                 int[] next = new int[rows.length];
                 boolean anyRunning = false;

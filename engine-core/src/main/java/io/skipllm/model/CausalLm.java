@@ -42,4 +42,11 @@ public interface CausalLm {
 
     /** Bytes of the weights read once per token outside the layers: final norm and LM head. */
     long headWeightBytes();
+
+    /**
+     * Frees the weights' native memory at once (ND4J would otherwise hold it until garbage collection).
+     * The network must not be used afterwards: ND4J would read freed memory. {@link Model#close} calls
+     * this only once no decode session is open.
+     */
+    void close();
 }

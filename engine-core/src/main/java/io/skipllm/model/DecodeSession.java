@@ -61,10 +61,14 @@ public final class DecodeSession implements AutoCloseable {
     private int step;
     private int lastStepLayers;
     private boolean closed;
+    /** Tells the owning model this session no longer reads its weights. */
+    private final Runnable onClose;
 
-    DecodeSession(CausalLm model, int[][] prompts, int promptLength, int maxNewTokens, RetainedLayers retained) {
+    DecodeSession(CausalLm model, int[][] prompts, int promptLength, int maxNewTokens, RetainedLayers retained,
+            Runnable onClose) {
         ModelConfig config = model.config();
         this.model = model;
+        this.onClose = onClose;
         this.retained = retained;
         this.retainedLayers = retained.indices();
         this.batchSize = prompts.length;
@@ -257,8 +261,12 @@ public final class DecodeSession implements AutoCloseable {
         if (!closed) {
             closed = true;
             cache.close();
-            if (Nd4j.getWorkspaceManager().checkIfWorkspaceExists(workspaceId)) {
-                Nd4j.getWorkspaceManager().getWorkspaceForCurrentThread(workspaceId).destroyWorkspace();
+            try {
+                if (Nd4j.getWorkspaceManager().checkIfWorkspaceExists(workspaceId)) {
+                    Nd4j.getWorkspaceManager().getWorkspaceForCurrentThread(workspaceId).destroyWorkspace();
+                }
+            } finally {
+                onClose.run();
             }
         }
     }

@@ -16,6 +16,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * skip-aware decoder over them and, when the directory has a {@code tokenizer.json}, the tokenizer.
  * Immutable after loading and safe to share between threads; each request gets its own
  * {@link DecodeSession}.
+ *
+ * <p>{@link #close} frees the weights' native memory and the tokenizer. Sessions already open keep
+ * working: the memory is freed when the last of them closes. New sessions are refused once the model
+ * is closed.
  */
 public final class Model implements AutoCloseable {
 
@@ -23,11 +27,25 @@ public final class Model implements AutoCloseable {
     private final CausalLm network;
     private final SkipAwareDecoder decoder;
     private final Tokenizer tokenizer;
+    /** Lifecycle state, guarded by {@code this}: sessions are few and short-lived next to a lock. */
+    private int openSessions;
+    private boolean closed;
+    private boolean released;
 
     private Model(Path directory, CausalLm network, Tokenizer tokenizer) {
         this.directory = directory;
         this.network = network;
-        this.decoder = new SkipAwareDecoder(network);
+        this.decoder = new SkipAwareDecoder(network, new SkipAwareDecoder.SessionTracker() {
+            @Override
+            public void opened() {
+                sessionOpened();
+            }
+
+            @Override
+            public void closed() {
+                sessionClosed();
+            }
+        });
         this.tokenizer = tokenizer;
     }
 
@@ -60,12 +78,15 @@ public final class Model implements AutoCloseable {
         return network.config();
     }
 
+    /** The decoder over this model's weights; it refuses new sessions once the model is closed. */
     public SkipAwareDecoder decoder() {
+        requireOpen();
         return decoder;
     }
 
     /** A generator over this model, with its tokenizer when the checkpoint has one (text in and out). */
     public Generator generator() {
+        requireOpen();
         return tokenizer == null ? new Generator(decoder) : new Generator(decoder, tokenizer);
     }
 
@@ -83,10 +104,51 @@ public final class Model implements AutoCloseable {
         return Optional.ofNullable(directory);
     }
 
+    /** True once {@link #close} was called (the memory may still be held by open sessions). */
+    public synchronized boolean isClosed() {
+        return closed;
+    }
+
+    /** True once the weights' memory is freed: after close, when no session is open any more. */
+    public synchronized boolean isReleased() {
+        return released;
+    }
+
+    private synchronized void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("model is closed");
+        }
+    }
+
+    private synchronized void sessionOpened() {
+        requireOpen();
+        openSessions++;
+    }
+
+    private synchronized void sessionClosed() {
+        openSessions--;
+        releaseIfIdle();
+    }
+
+    /**
+     * Frees the weights and the tokenizer, now or, while decode sessions are open, when the last one
+     * closes (freeing memory a running session reads would crash the JVM). Idempotent. Afterwards
+     * {@link #decoder()}, {@link #generator()} and starting a session on an earlier decoder throw
+     * {@link IllegalStateException}.
+     */
     @Override
-    public void close() {
-        if (tokenizer != null) {
-            tokenizer.close();
+    public synchronized void close() {
+        closed = true;
+        releaseIfIdle();
+    }
+
+    private void releaseIfIdle() {
+        if (closed && !released && openSessions == 0) {
+            released = true;
+            network.close();
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
         }
     }
 }

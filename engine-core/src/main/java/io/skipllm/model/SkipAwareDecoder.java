@@ -14,14 +14,40 @@ public final class SkipAwareDecoder {
     private final CausalLm model;
     /** Memory a request may take; 0 means "what the process has left" ({@link RequestMemory#availableBytes}). */
     private final long memoryLimitBytes;
+    /** Told of every session opened and closed, so that {@link Model#close} never frees weights in use. */
+    private final SessionTracker sessions;
 
     public SkipAwareDecoder(CausalLm model) {
-        this(model, 0);
+        this(model, 0, SessionTracker.NONE);
     }
 
-    private SkipAwareDecoder(CausalLm model, long memoryLimitBytes) {
+    SkipAwareDecoder(CausalLm model, SessionTracker sessions) {
+        this(model, 0, sessions);
+    }
+
+    private SkipAwareDecoder(CausalLm model, long memoryLimitBytes, SessionTracker sessions) {
         this.model = model;
         this.memoryLimitBytes = memoryLimitBytes;
+        this.sessions = sessions;
+    }
+
+    /** Counts open sessions of a model that frees its memory when closed (see {@link Model#close}). */
+    interface SessionTracker {
+        SessionTracker NONE = new SessionTracker() {
+            @Override
+            public void opened() {
+            }
+
+            @Override
+            public void closed() {
+            }
+        };
+
+        /** Called before a session allocates anything; throws IllegalStateException when the model is closed. */
+        void opened();
+
+        /** Called once when a session opened after {@link #opened} closes (or fails to start). */
+        void closed();
     }
 
     /**
@@ -32,7 +58,7 @@ public final class SkipAwareDecoder {
         if (bytes <= 0) {
             throw new BadInputException("memory limit must be positive, got " + bytes);
         }
-        return new SkipAwareDecoder(model, bytes);
+        return new SkipAwareDecoder(model, bytes, sessions);
     }
 
     public CausalLm model() {
@@ -48,6 +74,7 @@ public final class SkipAwareDecoder {
      * @param retained the layers response tokens run through
      * @throws BadInputException for an invalid request (checked before any allocation)
      * @throws RequestMemory.InsufficientMemoryException when the batch would not fit in memory
+     * @throws IllegalStateException when the decoder belongs to a closed {@link Model}
      */
     public DecodeSession start(int[][] prompts, int maxNewTokens, RetainedLayers retained) {
         ModelConfig config = model.config();
@@ -75,7 +102,13 @@ public final class SkipAwareDecoder {
         }
         long available = memoryLimitBytes > 0 ? memoryLimitBytes : RequestMemory.availableBytes();
         RequestMemory.requireFits(config, prompts.length, longest, maxNewTokens, retained, available);
-        return new DecodeSession(model, prompts, longest, maxNewTokens, retained);
+        sessions.opened();
+        try {
+            return new DecodeSession(model, prompts, longest, maxNewTokens, retained, sessions::closed);
+        } catch (RuntimeException | Error e) {
+            sessions.closed();
+            throw e;
+        }
     }
 
     /** Token ids must index the embedding matrix: checked here because ND4J would read out of bounds. */

@@ -3,12 +3,15 @@ package io.skipllm.model.bloom;
 import io.skipllm.model.BloomConfig;
 import io.skipllm.model.CausalLm;
 import io.skipllm.model.ForwardPass;
+import io.skipllm.model.NativeArrays;
 import io.skipllm.model.layers.Activations;
 import io.skipllm.model.layers.Alibi;
 import io.skipllm.model.layers.CachedAttention;
 import io.skipllm.model.layers.Linear;
 import io.skipllm.model.layers.Norms;
 import io.skipllm.model.layers.RotaryEmbedding;
+import java.util.ArrayList;
+import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -123,5 +126,18 @@ public final class BloomModel implements CausalLm {
     public long headWeightBytes() {
         return (weights.finalLayernormWeight().length() + weights.finalLayernormBias().length()
                 + weights.wordEmbeddings().length()) * Float.BYTES;
+    }
+
+    /** Closes the base arrays; the q/k/v row views above share their memory and go with them. */
+    @Override
+    public void close() {
+        List<INDArray> arrays = new ArrayList<>(List.of(weights.wordEmbeddings(), weights.embeddingLayernormWeight(),
+                weights.embeddingLayernormBias(), weights.finalLayernormWeight(), weights.finalLayernormBias()));
+        for (BloomLayerWeights w : weights.layers()) {
+            arrays.addAll(List.of(w.inputLayernormWeight(), w.inputLayernormBias(), w.qkvWeight(), w.qkvBias(),
+                    w.denseWeight(), w.denseBias(), w.postAttentionLayernormWeight(), w.postAttentionLayernormBias(),
+                    w.fcWeight(), w.fcBias(), w.projWeight(), w.projBias()));
+        }
+        NativeArrays.close(arrays);
     }
 }

@@ -3,11 +3,15 @@ package io.skipllm.model.llama;
 import io.skipllm.model.CausalLm;
 import io.skipllm.model.ForwardPass;
 import io.skipllm.model.LlamaConfig;
+import io.skipllm.model.NativeArrays;
 import io.skipllm.model.layers.Activations;
 import io.skipllm.model.layers.CachedAttention;
 import io.skipllm.model.layers.Linear;
 import io.skipllm.model.layers.Norms;
 import io.skipllm.model.layers.RotaryEmbedding;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -126,5 +130,16 @@ public final class LlamaModel implements CausalLm {
     @Override
     public long headWeightBytes() {
         return (weights.norm().length() + weights.lmHead().length()) * Float.BYTES;
+    }
+
+    /** Closes the fused base arrays; the row views above share their memory and go with them. */
+    @Override
+    public void close() {
+        List<INDArray> arrays = new ArrayList<>(List.of(weights.embedTokens(), weights.norm(), weights.lmHead()));
+        for (LlamaLayerWeights w : weights.layers()) {
+            arrays.addAll(Arrays.asList(w.inputLayernorm(), w.qkvProj(), w.qkvBias(), w.oProj(),
+                    w.postAttentionLayernorm(), w.gateUpProj(), w.downProj()));
+        }
+        NativeArrays.close(arrays);
     }
 }
