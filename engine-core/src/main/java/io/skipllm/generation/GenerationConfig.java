@@ -318,8 +318,8 @@ public final class GenerationConfig {
 
         /** Validates every value and returns the configuration. */
         public GenerationConfig build() {
-            if (maxNewTokens < 0) {
-                throw bad("maxNewTokens", "must be >= 0, got " + maxNewTokens);
+            if (maxNewTokens < 1) {  // a request for nothing is almost always a caller's bug
+                throw bad("maxNewTokens", "must be >= 1, got " + maxNewTokens);
             }
             if (stopTokenIds != null) {
                 for (Integer id : stopTokenIds) {

@@ -24,6 +24,10 @@ record Request(int[][] prompts, GenerationConfig config, ModelConfig model, Reta
         if (prompts == null || prompts.isEmpty()) {
             throw new BadInputException("no prompts given");
         }
+        if (config.numBeams() > model.vocabSize()) {
+            throw new BadInputException("numBeams " + config.numBeams() + " exceeds the vocabulary size "
+                    + model.vocabSize() + ": there are not that many distinct continuations");
+        }
         int[][] copies = new int[prompts.size()][];
         for (int i = 0; i < copies.length; i++) {
             int[] prompt = prompts.get(i);

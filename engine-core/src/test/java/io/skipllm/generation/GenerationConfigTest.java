@@ -47,7 +47,8 @@ class GenerationConfigTest {
 
     @Test
     void invalidValuesNameTheirField() {
-        assertBadInput("maxNewTokens must be >= 0", () -> GenerationConfig.builder().maxNewTokens(-1).build());
+        assertBadInput("maxNewTokens must be >= 1", () -> GenerationConfig.builder().maxNewTokens(-1).build());
+        assertBadInput("maxNewTokens must be >= 1", () -> GenerationConfig.builder().maxNewTokens(0).build());
         assertBadInput("numBeams must be >= 1", () -> GenerationConfig.builder().numBeams(0).build());
         assertBadInput("numReturnSequences must be <= numBeams (4)",
                 () -> GenerationConfig.builder().numBeams(4).numReturnSequences(5).build());
@@ -70,7 +71,7 @@ class GenerationConfigTest {
 
     @Test
     void validValuesAreKept() {
-        GenerationConfig c = GenerationConfig.builder().maxNewTokens(0).numBeams(4).numReturnSequences(4)
+        GenerationConfig c = GenerationConfig.builder().maxNewTokens(1).numBeams(4).numReturnSequences(4)
                 .lengthPenalty(-0.5).earlyStopping(true).noRepeatNgramSize(3).stopTokenIds(7, 8)
                 .stopStrings(List.of("\n")).repetitionPenalty(1.2).build();
         assertEquals(List.of(7, 8), c.stopTokenIds());

@@ -5,6 +5,7 @@ import static io.skipllm.generation.GenerationFixtures.assertResultsEqual;
 import static io.skipllm.generation.GenerationFixtures.prompts;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -114,16 +115,15 @@ class GeneratorGreedyTest {
     }
 
     @Test
-    void maxNewTokensIsRespectedAndZeroGeneratesNothing() {
+    void maxNewTokensIsRespectedAndZeroIsRefused() {
         Generator generator = new Generator(new SkipAwareDecoder(GenerationFixtures.llama()));
-        for (int n : new int[] {0, 1, 2, 7}) {
+        for (int n : new int[] {1, 2, 7}) {
             GenerationResult r = generator.generate(new int[] {5, 6, 7}, unified2x(n).build());
             assertEquals(n, r.tokens().length, "maxNewTokens " + n);
             assertEquals(1, r.hypotheses().size());
         }
-        GenerationResult none = generator.generate(new int[] {5, 6, 7}, unified2x(0).build());
-        assertEquals(0.0, none.best().logprob());
-        assertEquals(0.0, none.timing().decodeTokensPerSecond());
+        // as Hugging Face's GenerationConfig.validate: asking for nothing is a caller's error
+        assertThrows(io.skipllm.BadInputException.class, () -> unified2x(0).build());
     }
 
     @Test
