@@ -12,6 +12,7 @@ import io.skipllm.model.layers.Norms;
 import io.skipllm.model.layers.RotaryEmbedding;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -28,6 +29,8 @@ public final class BloomModel implements CausalLm {
     private final BloomWeights weights;
     private final CachedAttention attention;
     private final double[] alibiSlopes;
+    /** ALiBi bias of the longest key length so far, {@code [1, heads, 1, 1, keys]}; see {@link #alibiFor}. */
+    private final AtomicReference<INDArray> alibi = new AtomicReference<>();
     /** Row views of the block-ordered q/k/v weights (see {@link BloomLayerWeights}). */
     private final INDArray[] qkWeight;
     private final INDArray[] qkBias;
@@ -68,7 +71,25 @@ public final class BloomModel implements CausalLm {
 
     @Override
     public INDArray attentionBias(INDArray mask, int keyCount) {
-        return mask.add(Alibi.bias(alibiSlopes, keyCount));
+        return mask.add(alibiFor(keyCount));
+    }
+
+    /**
+     * The ALiBi bias over {@code keyCount} key slots: a view of the longest bias built so far, which
+     * depends on the slot only, so decode steps reuse it instead of rebuilding it from Java on every
+     * step. It grows with the longest request seen, not with the configured context (a config may
+     * claim a context far larger than any request).
+     */
+    private INDArray alibiFor(int keyCount) {
+        INDArray longest = alibi.get();
+        if (longest == null || longest.size(4) < keyCount) {
+            try (var ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                longest = Alibi.bias(alibiSlopes, keyCount);
+            }
+            alibi.set(longest);  // a shorter one still in use elsewhere is left to the garbage collector
+        }
+        return longest.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(),
+                NDArrayIndex.interval(0, keyCount));
     }
 
     @Override
@@ -138,6 +159,7 @@ public final class BloomModel implements CausalLm {
                     w.denseWeight(), w.denseBias(), w.postAttentionLayernormWeight(), w.postAttentionLayernormBias(),
                     w.fcWeight(), w.fcBias(), w.projWeight(), w.projBias()));
         }
+        arrays.add(alibi.getAndSet(null));
         NativeArrays.close(arrays);
     }
 }
