@@ -8,6 +8,7 @@ import io.skipllm.generation.Hypothesis;
 import io.skipllm.generation.TokenStreamListener;
 import io.skipllm.model.Model;
 import io.skipllm.model.RandomModels;
+import io.skipllm.model.ShippedModel;
 import io.skipllm.planner.RetainedLayers;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -200,7 +201,7 @@ final class GenerateCommand implements Command {
     private static Model loadModel(Args args) {
         String spec = args.string("model", null);
         if (spec == null) {
-            throw new BadInputException("no --model given and no default model is shipped yet");
+            return ShippedModel.load();
         }
         if (spec.startsWith("random:")) {
             return Model.of(RandomModels.fromSpec(spec));
