@@ -123,6 +123,9 @@ public final class Evaluation {
             throw new BadInputException("the greedy strategy needs a dev set (--dev FILE) to search on");
         }
         ModelConfig config = decoder.model().config();
+        if (options.beams() > config.vocabSize()) {
+            throw new BadInputException("--beams " + options.beams() + " exceeds the vocabulary size " + config.vocabSize());
+        }
         requireFit(data, encoded, options.maxNewTokens(), config);
         if (dev != null) {
             for (int i = 0; i < dev.size(); i++) {

@@ -227,11 +227,17 @@ class EvalCommandTest {
         Path lonely = Files.createDirectories(dir.resolve("lonely")).resolve("test.jsonl");
         Files.copy(data, lonely, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Path noTokenizer = writeCheckpoint(dir.resolve("no-tokenizer"), false);
+        Path latin1 = dir.resolve("latin1.jsonl");
+        Files.write(latin1, "{\"es\": \"Jehov\u00e1\", \"en\": \"LORD\"}\n".getBytes(StandardCharsets.ISO_8859_1));
+        Path notObject = dir.resolve("array.jsonl");
+        Files.writeString(notObject, "[1, 2]\n");
         String m = model.toString();
         String d = data.toString();
         assertBad(badJson + " line 2: not valid JSON", "--model", m, "--data", badJson.toString());
         assertBad(missingEn + " line 3: \"en\" must be a string and is missing", "--model", m, "--data",
                 missingEn.toString());
+        assertBad("not valid UTF-8 text", "--model", m, "--data", latin1.toString());
+        assertBad(notObject + " line 1: expected a JSON object", "--model", m, "--data", notObject.toString());
         assertBad("does not exist", "--model", m, "--data", dir.resolve("nope.jsonl").toString());
         assertBad("--data is required", "--model", m);
         assertBad("unknown strategy 'middle'", "--model", m, "--data", d, "--strategies", "full,middle");
@@ -241,6 +247,7 @@ class EvalCommandTest {
         assertBad("--template must contain {source}", "--model", m, "--data", d, "--template", "Translate:");
         assertBad("--limit must be >= 1", "--model", m, "--data", d, "--limit", "0");
         assertBad("--beams must be >= 1", "--model", m, "--data", d, "--beams", "0");
+        assertBad("--beams 300 exceeds the vocabulary size 272", "--model", m, "--data", d, "--beams", "300");
         assertBad("give --dev FILE", "--model", m, "--data", lonely.toString());
         assertBad("has no tokenizer.json", "--model", noTokenizer.toString(), "--data", d, "--strategies", "full");
         assertBad("exceeds the model's context of 256 (lower --max-new-tokens)", "--model", m, "--data", d,
