@@ -22,7 +22,8 @@ public final class Main {
     private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
     static {
-        for (Command c : List.<Command>of(new PlanCommand(), new LogitsCommand(), new GenerateCommand(), new BenchCommand())) {
+        for (Command c : List.<Command>of(new PlanCommand(), new LogitsCommand(), new GenerateCommand(), new BenchCommand(),
+                new EvalCommand())) {
             COMMANDS.put(c.name(), c);
         }
     }

@@ -14,16 +14,16 @@ import java.util.stream.Collectors;
 /**
  * A minimal safetensors writer for tests, independent of the reader under test: it lays out the file by
  * the format's documentation (8-byte little-endian header length, JSON header, data section) and can
- * also write deliberately broken files.
+ * also write deliberately broken files. Public so that other packages' tests can write tiny checkpoints.
  */
-final class SafetensorsWriter {
+public final class SafetensorsWriter {
 
     private record Tensor(String name, String dtype, long[] shape, byte[] data) {
     }
 
     private final List<Tensor> tensors = new ArrayList<>();
 
-    SafetensorsWriter f32(String name, float[] values, long... shape) {
+    public SafetensorsWriter f32(String name, float[] values, long... shape) {
         ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) {
             b.putFloat(v);
@@ -64,7 +64,7 @@ final class SafetensorsWriter {
         return b.array();
     }
 
-    Path write(Path file) throws IOException {
+    public Path write(Path file) throws IOException {
         return write(file, header(), data());
     }
 
