@@ -48,8 +48,12 @@ CONFIG = dict(  # LLaMA architecture; key names as in Hugging Face's LlamaConfig
 # Stage hyper-parameters. Batches are built from length-sorted buckets of at most TOKENS_PER_BATCH
 # padded tokens. Step counts were fixed from the measured speed of this machine (model card).
 TOKENS_PER_BATCH = 4096
-PRETRAIN = dict(steps=int(os.environ.get("PRETRAIN_STEPS", "650")), lr=3e-3, warmup=50,
-                loss="all", retained=None)
+PRETRAIN = dict(steps=int(os.environ.get("PRETRAIN_STEPS", "800")), lr=3e-3, warmup=50,
+                loss="all", retained=None,
+                # The shipped run stopped at step 650 of its 800-step cosine schedule when the
+                # session's time ran out (the schedule's lr at 650 is ~0.6x of peak); this stops at
+                # the same place so a rerun reproduces the shipped weights' recipe exactly.
+                stop_at=int(os.environ.get("PRETRAIN_STOP_AT", "650")))
 FINETUNE_STEPS = int(os.environ.get("FINETUNE_STEPS", "60"))
 FINETUNES = {
     "ft-full": dict(retained=None, out="base"),
@@ -234,7 +238,9 @@ def evaluate(model, examples, retained):
     return total / count
 
 
-def run_stage(name, model, train_ex, dev_ex, steps, peak_lr, warmup, loss_on, retained, log):
+def run_stage(name, model, train_ex, dev_ex, steps, peak_lr, warmup, loss_on, retained, log,
+              stop_at=None):
+    last = steps if stop_at is None else min(steps, stop_at)
     ckpt = os.path.join(WORK, name + ".pt")
     opt = torch.optim.AdamW(model.parameters(), lr=peak_lr, betas=(0.9, 0.95), weight_decay=0.1)
     state = {"step": 0, "elapsed": 0.0, "epoch": 0, "pos": 0}
@@ -243,14 +249,14 @@ def run_stage(name, model, train_ex, dev_ex, steps, peak_lr, warmup, loss_on, re
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["opt"])
         state = saved["state"]
-        if state["step"] >= steps:
+        if state["step"] >= last:
             return state
         log(f"{name}: resuming at step {state['step']}")
     rng = random.Random(SEED + state["epoch"])
     plan = batches(train_ex, rng)
     started = time.time() - state["elapsed"]
     model.train()
-    while state["step"] < steps:
+    while state["step"] < last:
         if state["pos"] >= len(plan):
             state["epoch"] += 1
             state["pos"] = 0
@@ -267,7 +273,7 @@ def run_stage(name, model, train_ex, dev_ex, steps, peak_lr, warmup, loss_on, re
         opt.step()
         state["step"] += 1
         state["elapsed"] = time.time() - started
-        if state["step"] % 50 == 0 or state["step"] == steps:
+        if state["step"] % 50 == 0 or state["step"] == last:
             dev = evaluate(model, dev_ex, retained)
             log(f"{name}: step {state['step']}/{steps} epoch {state['epoch']} loss {loss.item():.3f} "
                 f"dev_response_loss {dev:.3f} elapsed {state['elapsed']:.0f}s")
@@ -377,7 +383,7 @@ def main():
         model = Llama(CONFIG)
         p = PRETRAIN
         run_stage("pretrain", model, train_ex, dev_ex, p["steps"], p["lr"], p["warmup"], "all",
-                  None, log)
+                  None, log, stop_at=p["stop_at"])
     for name, ft in FINETUNES.items():
         if stage not in ("all", "finetune", name):
             continue

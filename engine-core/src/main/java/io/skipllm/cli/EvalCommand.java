@@ -8,6 +8,7 @@ import io.skipllm.eval.TranslationExample;
 import io.skipllm.eval.TranslationPrompts;
 import io.skipllm.generation.TextCodec;
 import io.skipllm.model.Model;
+import io.skipllm.model.ShippedModel;
 import io.skipllm.tokenizer.Tokenizer;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -17,7 +18,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * {@code eval --model DIR --data FILE [--dev FILE] [--strategies LIST] [--speedups LIST] [--beams K]
+ * {@code eval [--model DIR] --data FILE [--dev FILE] [--strategies LIST] [--speedups LIST] [--beams K]
  * [--batch-size B] [--limit N] [--dev-limit N] [--max-new-tokens N] [--template T] [--examples N] [--json]}:
  * BLEU, chrF, response loss and activated layers per strategy and speedup on a translation set (see
  * {@link Evaluation}). Every option and the data files are checked before the model is loaded.
@@ -33,7 +34,7 @@ final class EvalCommand implements Command {
 
     @Override
     public String usage() {
-        return "eval --model DIR --data FILE [--dev FILE] [--strategies " + DEFAULT_STRATEGIES
+        return "eval [--model DIR] --data FILE [--dev FILE] [--strategies " + DEFAULT_STRATEGIES
                 + "(,skipdecode,early-exit)] [--speedups 2,3] [--beams K] [--batch-size 16] [--limit N] [--dev-limit N]"
                 + " [--max-new-tokens 160] [--template T] [--examples 3] [--json]";
     }
@@ -52,9 +53,11 @@ final class EvalCommand implements Command {
         List<TranslationExample> data = TranslationData.read(dataFile, positive(args, "limit"));
         Path devFile = devFile(args, dataFile, options);
         List<TranslationExample> dev = devFile == null ? null : TranslationData.read(devFile, positive(args, "dev-limit"));
-        Path modelDir = Path.of(args.required("model"));
+        String modelSpec = args.string("model", null);
+        // Without --model: the shipped translation model, as for generate (it was trained on this template).
+        String modelDir = modelSpec == null ? "shipped:translation-base" : modelSpec;
 
-        try (Model model = Model.load(modelDir)) {
+        try (Model model = modelSpec == null ? ShippedModel.load() : Model.load(Path.of(modelSpec))) {
             Tokenizer tokenizer = model.tokenizer().orElseThrow(() -> new BadInputException("model " + modelDir
                     + " has no tokenizer.json; eval needs it to encode the data and decode the output"));
             List<Integer> eos = model.config().eosTokenIds();

@@ -16,10 +16,10 @@ final class EvalOutput {
     private EvalOutput() {
     }
 
-    static Map<String, Object> json(Path model, Path data, Path dev, List<EncodedExample> devExamples, String template,
+    static Map<String, Object> json(String model, Path data, Path dev, List<EncodedExample> devExamples, String template,
             Evaluation.Options options, Evaluation.Report report) {
         Map<String, Object> json = new LinkedHashMap<>();
-        json.put("model", model.toString());
+        json.put("model", model);
         json.put("data", data.toString());
         json.put("dev", dev == null ? null : dev.toString());
         json.put("examples_count", report.examplesCount());

@@ -159,7 +159,6 @@ class GenerateCommandTest {
 
     @Test
     void badRequestsFailWithBadInputNamingTheProblem() {
-        assertBad("no --model given and no default model is shipped yet", "--prompt-ids", "1,2");
         assertBad("exactly one of --prompt, --prompt-ids or --batch-file", "--model", RANDOM);
         assertBad("exactly one of", "--model", RANDOM, "--prompt", "x", "--prompt-ids", "1");
         assertBad("need a tokenizer", "--model", RANDOM, "--prompt", "hello");
