@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Plots docs/quality.png from `skipllm eval --json` results: response loss and BLEU against the
-target speedup, one line per strategy, one column per model variant.
+"""Plots docs/quality.png from `skipllm eval --json` results (response loss and BLEU against the
+target speedup, one line per strategy, one column per model variant) and prints the markdown table
+of docs/quality.md to stdout.
 
 Needs Debian's matplotlib (apt-get install python3-matplotlib).
 Usage: /usr/bin/python3 models/translation/plot_quality.py OUT.png NAME=RESULT.json [NAME=RESULT.json ...]
@@ -44,6 +45,23 @@ def main():
     fig.suptitle("Spanish -> English verses, 12-layer LLaMA (3.5M params): quality vs speedup")
     fig.tight_layout()
     fig.savefig(out, dpi=110)
+    print_table(runs)
+
+
+def print_table(runs):
+    print("| model | strategy | target | retained layers | activated layers | BLEU | chrF | loss | "
+          "output tokens | tokens/s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, path in runs:
+        with open(path, encoding="utf-8") as f:
+            rows = json.load(f)["rows"]
+        for r in rows:
+            retained = "schedule" if r["retained"] is None else ",".join(map(str, r["retained"]))
+            if r["strategy"] == "full":
+                retained = "all 12"
+            print(f"| {name} | {r['strategy']} | {r['speedup']:g}x | {retained} | "
+                  f"{r['activated_layers']:.2f} | {r['bleu']:.2f} | {r['chrf']:.2f} | {r['loss']:.3f} | "
+                  f"{r['mean_output_tokens']:.1f} | {r['tokens_per_s']:.0f} |")
 
 
 if __name__ == "__main__":
