@@ -8,6 +8,7 @@ import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -49,7 +50,10 @@ final class TensorDecoder {
             return Nd4j.create(DataType.FLOAT, shape, 'c');
         }
         INDArray out = Nd4j.createUninitializedDetached(DataType.FLOAT, 'c', shape);
-        FloatPointer target = new FloatPointer(out.data().addressPointer());
+        // pointer(), not addressPointer(): on the CUDA backend a new array lives on the device only and
+        // addressPointer() is null there, while pointer() allocates the host mirror first (on the CPU
+        // backend both are the same memory).
+        FloatPointer target = new FloatPointer(out.data().pointer());
         try {
             float[] chunk = new float[(int) Math.min(count, CHUNK_ELEMENTS)];
             long regionElements = Math.max(1, maxRegionBytes / dtype.bytes);
@@ -69,6 +73,9 @@ final class TensorDecoder {
             out.close();
             throw e;
         }
+        // The bytes were written behind ND4J's back: tell it the host copy is the current one, so the CUDA
+        // backend copies it to the device before the first use (a no-op on the CPU backend).
+        Nd4j.getAffinityManager().tagLocation(out, AffinityManager.Location.HOST);
         return out;
     }
 

@@ -12,4 +12,9 @@ interface Command {
 
     /** Runs the command; throws {@link io.skipllm.SkipLlmException} subclasses for expected failures. */
     void run(String[] argv, PrintStream out, PrintStream err) throws Exception;
+
+    /** Whether the command computes with ND4J (then the backend is started, and reported on --debug, first). */
+    default boolean needsBackend() {
+        return true;
+    }
 }

@@ -50,6 +50,12 @@ public final class Main {
                 throw new BadInputException("unknown command '" + argv[0] + "'; commands: "
                         + String.join(", ", COMMANDS.keySet()));
             }
+            if (command.needsBackend()) { // a backend that cannot start is one clear error, before any work
+                String backend = io.skipllm.backend.Backend.require().describe();
+                if (debug) {
+                    err.println("backend: " + backend);
+                }
+            }
             command.run(Arrays.copyOfRange(argv, 1, argv.length), out, err);
             return OK;
         } catch (BadInputException e) {

@@ -21,6 +21,12 @@ final class PlanCommand implements Command {
         return "plan --layers N --speedup R [--strategy unified|top|bottom|full]";
     }
 
+    /** Planning is arithmetic on layer indices: it works even where no ND4J backend can start. */
+    @Override
+    public boolean needsBackend() {
+        return false;
+    }
+
     @Override
     public void run(String[] argv, PrintStream out, PrintStream err) {
         Args args = Args.parse(name(), argv, Set.of("layers", "speedup", "strategy"), Set.of("debug"));

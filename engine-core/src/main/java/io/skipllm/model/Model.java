@@ -1,5 +1,6 @@
 package io.skipllm.model;
 
+import io.skipllm.backend.Backend;
 import io.skipllm.checkpoint.Checkpoint;
 import io.skipllm.generation.Generator;
 import io.skipllm.model.bloom.BloomModel;
@@ -53,8 +54,11 @@ public final class Model implements AutoCloseable {
      * Loads a Hugging Face checkpoint directory ({@code config.json}, {@code model.safetensors} or a
      * sharded index, optional {@code tokenizer.json}). Everything is validated before the weights are
      * built; a failure throws {@link io.skipllm.checkpoint.CheckpointException} and leaves nothing behind.
+     * When ND4J's backend cannot start on this machine it throws {@link io.skipllm.SkipLlmException}
+     * saying why (see {@link Backend}).
      */
     public static Model load(Path directory) {
+        Backend.require(); // a clear error if ND4J's backend cannot start here; logs which backend once
         CausalLm network;
         try (Checkpoint checkpoint = Checkpoint.open(directory);
              var ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {

@@ -125,4 +125,18 @@ class CliTest {
         assertTrue(r.err().startsWith("error: number of layers must be >= 1, got 0"), r.err());
         assertTrue(r.err().contains("at io.skipllm."), r.err());
     }
+
+    @Test
+    void debugReportsTheBackendFirstAndOnlyForCommandsThatUseIt() {
+        String dir = "../models/reference/fixtures/llama-gqa-bf16";
+        Result debug = run("logits", "--model", dir, "--prompt-ids", "1,2,3", "--debug");
+        assertEquals(0, debug.code(), debug.err());
+        String first = debug.err().lines().findFirst().orElse("");
+        assertTrue(first.startsWith("backend: CPU (linux-x86_64, "), debug.err());
+        Result quiet = run("logits", "--model", dir, "--prompt-ids", "1,2,3");
+        assertEquals(0, quiet.code(), quiet.err());
+        assertTrue(quiet.err().lines().noneMatch(l -> l.startsWith("backend:")), quiet.err());
+        Result plan = run("plan", "--layers", "4", "--speedup", "2", "--debug");
+        assertTrue(plan.err().isEmpty(), "plan needs no backend: " + plan.err());
+    }
 }
