@@ -60,7 +60,8 @@ class CliProcessTest {
 
         String fixture = ".." + File.separator + Path.of("models", "reference", "fixtures", "bloom-f32");
         assertBadInput(cli("logits", "--model", fixture, "--prompt-ids", "1,64"), "outside the vocabulary");
-        assertBadInput(cli("generate", "--prompt-ids", "1,2"), "no --model");
+        // without --model: the shipped model (vocabulary 4096) loads in a fresh process and validates ids
+        assertBadInput(cli("generate", "--prompt-ids", "1,5000"), "outside the model's vocabulary (0..4095)");
         assertBadInput(cli("generate", "--model", fixture, "--prompt-ids", "1,2", "--top-p", "1.5"), "top");
 
         Run debug = cli("plan", "--layers", "0", "--speedup", "2", "--debug");
