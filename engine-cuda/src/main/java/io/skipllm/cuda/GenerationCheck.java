@@ -8,6 +8,7 @@ import io.skipllm.generation.GenerationConfig;
 import io.skipllm.generation.GenerationResult;
 import io.skipllm.model.DecodeSession;
 import io.skipllm.model.Model;
+import io.skipllm.model.ReferenceLogits;
 import io.skipllm.planner.RetainedLayers;
 import io.skipllm.planner.SkipStrategy;
 import java.io.IOException;

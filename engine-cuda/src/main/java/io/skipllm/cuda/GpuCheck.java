@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.skipllm.SkipLlmException;
 import io.skipllm.backend.Backend;
 import io.skipllm.backend.BackendInfo;
+import io.skipllm.model.ReferenceLogits;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;

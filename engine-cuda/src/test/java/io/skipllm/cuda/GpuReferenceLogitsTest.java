@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.skipllm.model.ReferenceLogits;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

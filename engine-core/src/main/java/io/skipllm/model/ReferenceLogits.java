@@ -1,9 +1,7 @@
-package io.skipllm.cuda;
+package io.skipllm.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.skipllm.model.DecodeSession;
-import io.skipllm.model.Model;
 import io.skipllm.planner.LayerSkipPlanner;
 import io.skipllm.planner.RetainedLayers;
 import io.skipllm.planner.SkipStrategy;
@@ -18,15 +16,16 @@ import java.util.stream.Stream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The reference-logit comparison of {@code engine-core}'s {@code ReferenceLogitsTest}, as library code
- * that reports instead of asserting, so the GPU tests and {@code GpuCheck} (run from the jar, where no
- * test classes exist) share it. Every fixture under {@code models/reference/fixtures}, every case:
+ * The engine's logits against the PyTorch reference fixtures of {@code models/reference/fixtures}, as
+ * library code that reports instead of asserting, so that every backend runs the same comparison:
+ * engine-core's {@code ReferenceLogitsTest} on the CPU, engine-cuda's GPU tests and its
+ * {@code GpuCheck} (run from the jar, where no test classes exist). Every fixture, every case:
  * prefill at full depth, then each decode id through the retained layers, each row of logits against
  * the float64 PyTorch reference in {@code expected.json}.
  */
 public final class ReferenceLogits {
 
-    /** The tolerance of engine-core's ReferenceLogitsTest: float32 arithmetic against a float64 reference. */
+    /** Float32 arithmetic against a float64 reference. */
     public static final double TOLERANCE = 1e-3;
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -83,7 +82,7 @@ public final class ReferenceLogits {
         return results;
     }
 
-    static CaseResult runCase(Path dir, JsonNode c) {
+    public static CaseResult runCase(Path dir, JsonNode c) {
         String fixture = dir.getFileName().toString();
         String name = c.get("name").asText();
         try (Model model = Model.load(dir)) {
@@ -149,7 +148,8 @@ public final class ReferenceLogits {
         return best;
     }
 
-    static int argmax(float[] v) {
+    /** Index of the largest value (the first on ties). */
+    public static int argmax(float[] v) {
         int best = 0;
         for (int i = 1; i < v.length; i++) {
             if (v[i] > v[best]) {
@@ -159,7 +159,8 @@ public final class ReferenceLogits {
         return best;
     }
 
-    static int[] ints(JsonNode array) {
+    /** A JSON array of integers. */
+    public static int[] ints(JsonNode array) {
         int[] out = new int[array.size()];
         for (int i = 0; i < out.length; i++) {
             out[i] = array.get(i).asInt();
