@@ -15,8 +15,9 @@ import java.util.Set;
 
 /**
  * {@code bench --model DIR|random:SPEC [--strategies LIST] [--speedups LIST] [--batch-sizes LIST] [--beams K]
- * [--prompt-tokens P] [--new-tokens N] [--warmup W] [--repeats R] [--json]}: decode throughput per
- * approach, each row measured beside its full-depth baseline (see {@link ThroughputBench}).
+ * [--prompt-tokens P] [--new-tokens N] [--response-lengths LIST] [--warmup W] [--repeats R] [--json]}: decode
+ * throughput per approach, each row measured step by step beside its full-depth baseline (see
+ * {@link ThroughputBench}).
  */
 final class BenchCommand implements Command {
 
@@ -28,14 +29,15 @@ final class BenchCommand implements Command {
     @Override
     public String usage() {
         return "bench --model DIR|random:SPEC [--strategies unified,skipdecode,early-exit] [--speedups 2,5]"
-                + " [--batch-sizes 1,2,8] [--beams K] [--prompt-tokens P] [--new-tokens N] [--warmup W] [--repeats R] [--json]";
+                + " [--batch-sizes 1,2,8] [--beams K] [--prompt-tokens P] [--new-tokens N] [--response-lengths LIST] [--warmup W] [--repeats R] [--json]";
     }
 
     @Override
     public void run(String[] argv, PrintStream out, PrintStream err) {
         Args args = Args.parse(name(), argv, Set.of("model", "strategies", "speedups", "batch-sizes", "beams",
-                "prompt-tokens", "new-tokens", "warmup", "repeats", "seed"), Set.of("json", "debug"));
+                "prompt-tokens", "new-tokens", "response-lengths", "warmup", "repeats", "seed"), Set.of("json", "debug"));
         String modelSpec = args.required("model");
+        int[] responseLengths = args.intList("response-lengths");
         ThroughputBench.Options options = new ThroughputBench.Options(
                 List.of(args.string("strategies", "unified,skipdecode,early-exit").split(",")).stream()
                         .map(String::trim).toList(),
@@ -43,6 +45,7 @@ final class BenchCommand implements Command {
                         .toList(),
                 Arrays.stream(Args.parseIntList("--batch-sizes", args.string("batch-sizes", "1"))).boxed().toList(),
                 args.integer("beams", 1), args.integer("prompt-tokens", 32), args.integer("new-tokens", 32),
+                responseLengths == null ? List.of() : Arrays.stream(responseLengths).boxed().toList(),
                 args.integer("warmup", 1), args.integer("repeats", 3), args.integer("seed", 1));
 
         CausalLm network;
@@ -58,12 +61,17 @@ final class BenchCommand implements Command {
                     network.layerWeightBytes() / 1e6, network.headWeightBytes() / 1e6);
             List<ThroughputBench.Row> rows = new ThroughputBench(network).run(options, err);
             // measured in the same run: the ceiling for the weight-read rate of the rows
-            double memoryGbPerS = MemoryBandwidth.measure(512L << 20, 5) / 1e9;
-            err.printf("memory read bandwidth: %.1f GB/s%n", memoryGbPerS);
+            MemoryBandwidth.Result memory = MemoryBandwidth.measure(512L << 20, 5);
+            double memoryGbPerS = memory.bytesPerS() / 1e9;
+            err.printf("memory read bandwidth: %.1f GB/s (sum %.1f, matrix-vector %.1f)%n", memoryGbPerS,
+                    memory.sumBytesPerS() / 1e9, memory.matrixVectorBytesPerS() / 1e9);
             if (args.flag("json")) {
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("rows", rows.stream().map(ThroughputBench.Row::toJson).toList());
                 json.put("memory_read_gb_per_s", memoryGbPerS);
+                json.put("memory_probes_gb_per_s", Map.of("sum", memory.sumBytesPerS() / 1e9,
+                        "matrix_vector", memory.matrixVectorBytesPerS() / 1e9));
+                json.put("workload", workload(options));
                 out.println(Json.line(json));
             } else {
                 printTable(rows, out);
@@ -76,6 +84,19 @@ final class BenchCommand implements Command {
         }
     }
 
+    /** How the rows were measured, so a results file says what it is. */
+    private static Map<String, Object> workload(ThroughputBench.Options options) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("prompt_tokens", options.promptTokens());
+        m.put("new_tokens", options.newTokens());
+        m.put("response_lengths", options.responseLengths().isEmpty() ? null : options.responseLengths());
+        m.put("beams", options.beams());
+        m.put("warmup", options.warmup());
+        m.put("repeats", options.repeats());
+        m.put("seed", options.seed());
+        return m;
+    }
+
     private static double parseDouble(String option, String v) {
         try {
             return Double.parseDouble(v);
@@ -85,15 +106,16 @@ final class BenchCommand implements Command {
     }
 
     private static void printTable(List<ThroughputBench.Row> rows, PrintStream out) {
-        out.printf("%-11s %7s %5s %5s %9s %10s %9s %9s %9s%n", "strategy", "speedup", "batch", "beams", "layers",
-                "tokens/s", "vs full", "predicted", "GB/s");
+        out.printf("%-11s %7s %5s %5s %9s %10s %9s %15s %9s %9s%n", "strategy", "speedup", "batch", "beams", "layers",
+                "tokens/s", "vs full", "(rounds)", "predicted", "GB/s");
         for (ThroughputBench.Row r : rows) {
             if (!r.supported()) {
                 out.printf("%-11s %7.1f %5d %5d %9s%n", r.strategy(), r.speedup(), r.batch(), r.beams(), "n/a");
                 continue;
             }
-            out.printf("%-11s %7.1f %5d %5d %9.2f %10.2f %9.2f %9.2f %9.2f%n", r.strategy(), r.speedup(), r.batch(),
-                    r.beams(), r.activatedLayers(), r.tokensPerS(), r.speedupVsFull(), r.predictedSpeedup(),
+            out.printf("%-11s %7.1f %5d %5d %9.2f %10.2f %9.2f %15s %9.2f %9.2f%n", r.strategy(), r.speedup(), r.batch(),
+                    r.beams(), r.activatedLayers(), r.tokensPerS(), r.speedupVsFull(),
+                    String.format("[%.2f, %.2f]", r.speedupVsFullMin(), r.speedupVsFullMax()), r.predictedSpeedup(),
                     r.weightReadGbPerS());
         }
     }

@@ -41,6 +41,10 @@ class ThroughputBenchTest {
         double head = model.headWeightBytes();
         assertEquals((6 * layer + head) / (3 * layer + head), unified.predictedSpeedup(), 1e-9);
         assertEquals(unified.tokensPerS() / full.tokensPerS(), unified.speedupVsFull(), 1e-9);
+        // one round: its paired ratio is the pooled one
+        assertEquals(unified.speedupVsFull(), unified.speedupVsFullMin(), 1e-9);
+        assertEquals(unified.speedupVsFull(), unified.speedupVsFullMax(), 1e-9);
+        assertEquals(1.0, full.speedupVsFullMin(), 1e-12);
 
         ThroughputBench.Row skipDecode = rows.get(2);
         assertEquals("skipdecode", skipDecode.strategy());
@@ -64,6 +68,44 @@ class ThroughputBenchTest {
         assertEquals(2, rows.size());
         assertEquals(3, rows.get(1).beams());
         assertTrue(rows.get(1).tokensPerS() > 0);
+    }
+
+    @Test
+    void responseLengthsStopEachPromptWhileSkipDecodeKeepsItsBudget() {
+        CausalLm model = RandomModels.fromSpec("random:llama,layers=8,hidden=32,heads=4,kv_heads=2,intermediate=48,vocab=40,seed=5");
+        ThroughputBench bench = new ThroughputBench(model);
+        // budget 16 new tokens; the two prompts stop after 2 and 4
+        List<ThroughputBench.Row> early = bench.run(new ThroughputBench.Options(List.of("unified", "skipdecode"),
+                List.of(2.0), List.of(1, 2), 1, 3, 16, List.of(2, 4), 0, 2, 1), QUIET);
+        List<ThroughputBench.Row> fixed = bench.run(new ThroughputBench.Options(List.of("skipdecode"),
+                List.of(2.0), List.of(2), 1, 3, 16, 0, 1, 1), QUIET);
+        assertEquals(6, early.size());
+        ThroughputBench.Row unified = early.get(1);
+        assertEquals(4.0, unified.activatedLayers(), 1e-12, "unified runs its retained set whatever the length");
+        // SkipDecode's depth falls linearly over the 16-token budget: stopping after 2 and 4 tokens keeps
+        // only the deep start of its schedule, so its mean depth is above the full-length mean
+        io.skipllm.baselines.SkipDecodeSchedule schedule = io.skipllm.baselines.SkipDecodeSchedule.forTarget(8, 2.0, 16);
+        double expected = (2 * schedule.meanLayers(2) + 4 * schedule.meanLayers(4)) / 6;
+        assertEquals(expected, early.get(2).activatedLayers(), 1e-9);
+        assertEquals(expected, early.get(5).activatedLayers(), 1e-9, "batch 2: the finished prompt's padding steps don't count");
+        assertTrue(early.get(2).activatedLayers() > fixed.get(1).activatedLayers() + 1,
+                early.get(2).activatedLayers() + " vs " + fixed.get(1).activatedLayers());
+        assertEquals(schedule.meanLayers(16), fixed.get(1).activatedLayers(), 1e-9);
+        for (ThroughputBench.Row row : early) {
+            assertTrue(row.speedupVsFullMin() <= row.speedupVsFull() + 1e-9 && row.speedupVsFull() <= row.speedupVsFullMax() + 1e-9,
+                    "the pooled speedup lies within the rounds' paired ratios: " + row);
+        }
+    }
+
+    @Test
+    void responseLengthsMustFitTheBudgetAndTheBatches() {
+        assertThrows(BadInputException.class, () -> new ThroughputBench.Options(List.of("unified"), List.of(2.0),
+                List.of(1), 1, 4, 8, List.of(3, 9), 0, 1, 1));
+        assertThrows(BadInputException.class, () -> new ThroughputBench.Options(List.of("unified"), List.of(2.0),
+                List.of(1), 1, 4, 8, List.of(0), 0, 1, 1));
+        BadInputException e = assertThrows(BadInputException.class, () -> new ThroughputBench.Options(List.of("unified"),
+                List.of(2.0), List.of(1, 2), 1, 4, 8, List.of(3, 4, 5), 0, 1, 1));
+        assertTrue(e.getMessage().contains("batches of 2"), e.getMessage());
     }
 
     @Test

@@ -139,4 +139,30 @@ class CliTest {
         Result plan = run("plan", "--layers", "4", "--speedup", "2", "--debug");
         assertTrue(plan.err().isEmpty(), "plan needs no backend: " + plan.err());
     }
+
+    @Test
+    void benchJsonCarriesRowsWorkloadAndMemoryProbes() throws Exception {
+        Result r = run("bench", "--model", "random:llama,layers=4,hidden=32,heads=4,kv_heads=2,intermediate=48,vocab=40,seed=2",
+                "--strategies", "unified,skipdecode", "--speedups", "2", "--batch-sizes", "1,2", "--prompt-tokens", "3",
+                "--new-tokens", "8", "--response-lengths", "3,5", "--warmup", "0", "--repeats", "1", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode json = new ObjectMapper().readTree(r.out());
+        assertEquals(6, json.get("rows").size());
+        JsonNode unified = json.get("rows").get(1);
+        for (String key : new String[] {"strategy", "speedup", "batch", "beams", "activated_layers", "tokens_per_s",
+            "speedup_vs_full", "speedup_vs_full_min", "speedup_vs_full_max", "predicted_speedup", "prefill_ms"}) {
+            assertTrue(unified.has(key), key + " in " + unified);
+        }
+        assertEquals("[3,5]", json.get("workload").get("response_lengths").toString());
+        assertEquals(8, json.get("workload").get("new_tokens").asInt());
+        double memory = json.get("memory_read_gb_per_s").asDouble();
+        assertTrue(memory > 0, r.out());
+        assertEquals(memory, Math.max(json.get("memory_probes_gb_per_s").get("sum").asDouble(),
+                json.get("memory_probes_gb_per_s").get("matrix_vector").asDouble()), 1e-9);
+
+        Result bad = run("bench", "--model", "random:llama,layers=4,hidden=32,heads=4,kv_heads=2,intermediate=48,vocab=40",
+                "--new-tokens", "8", "--response-lengths", "3,12");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("response lengths must be between 1 and --new-tokens (8), got 12"), bad.err());
+    }
 }
