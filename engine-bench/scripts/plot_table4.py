@@ -2,7 +2,8 @@
 """Plot `skipllm bench --json` results in the layout of the paper's Table 4.
 
 Usage: python3 engine-bench/scripts/plot_table4.py OUT.png RESULTS.json [RESULTS.json ...]
-Each RESULTS.json is one line of `bench --json` output (optionally with a "spec" key naming the model).
+Each RESULTS.json is one line of `bench --json` output (its "model" key names the model, its "workload"
+key says whether responses stopped early).
 Needs Debian's python3-matplotlib only.
 """
 import json
@@ -23,9 +24,14 @@ def main():
     for row, path in enumerate(inputs):
         with open(path) as f:
             data = json.load(f)
-        spec = data.get("spec", path).replace("random:", "")
+        spec = data.get("model", data.get("spec", path)).replace("random:", "")
         fields = dict(kv.split("=") for kv in spec.split(",")[1:] if "=" in kv)
-        name = f"{spec.split(',')[0]} {fields.get('layers', '?')} layers, hidden {fields.get('hidden', '?')}"
+        name = f"{spec.split(',')[0]} {fields.get('layers', '?')} layers"
+        workload = data.get("workload") or {}
+        if workload.get("response_lengths"):
+            name += ", stopping early"
+        elif workload:
+            name += f", {workload['new_tokens']} tokens"
         rows = [r for r in data["rows"] if r["supported"]]
         batches = sorted({r["batch"] for r in rows})
         targets = sorted({r["speedup"] for r in rows if r["strategy"] != "full"})

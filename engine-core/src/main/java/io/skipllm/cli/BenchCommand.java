@@ -67,6 +67,7 @@ final class BenchCommand implements Command {
                     memory.sumBytesPerS() / 1e9, memory.matrixVectorBytesPerS() / 1e9);
             if (args.flag("json")) {
                 Map<String, Object> json = new LinkedHashMap<>();
+                json.put("model", modelSpec);
                 json.put("rows", rows.stream().map(ThroughputBench.Row::toJson).toList());
                 json.put("memory_read_gb_per_s", memoryGbPerS);
                 json.put("memory_probes_gb_per_s", Map.of("sum", memory.sumBytesPerS() / 1e9,

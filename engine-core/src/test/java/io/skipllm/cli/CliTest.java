@@ -155,6 +155,7 @@ class CliTest {
         }
         assertEquals("[3,5]", json.get("workload").get("response_lengths").toString());
         assertEquals(8, json.get("workload").get("new_tokens").asInt());
+        assertTrue(json.get("model").asText().startsWith("random:llama,layers=4"), r.out());
         double memory = json.get("memory_read_gb_per_s").asDouble();
         assertTrue(memory > 0, r.out());
         assertEquals(memory, Math.max(json.get("memory_probes_gb_per_s").get("sum").asDouble(),
