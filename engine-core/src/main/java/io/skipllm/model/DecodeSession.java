@@ -3,6 +3,7 @@ package io.skipllm.model;
 import io.skipllm.BadInputException;
 import io.skipllm.SkipLlmException;
 import io.skipllm.kvcache.KvCache;
+import io.skipllm.model.layers.CachedAttention;
 import io.skipllm.planner.RetainedLayers;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
@@ -33,8 +34,7 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
  */
 public final class DecodeSession implements AutoCloseable {
 
-    /** Added to attention scores of hidden slots; large enough that exp() underflows to exactly 0. */
-    static final float MASKED = -1e9f;
+    static final float MASKED = CachedAttention.MASKED;
 
     private static final AtomicLong IDS = new AtomicLong();
     private static final WorkspaceConfiguration WORKSPACE = WorkspaceConfiguration.builder()

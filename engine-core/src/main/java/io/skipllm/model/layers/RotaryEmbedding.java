@@ -1,5 +1,6 @@
 package io.skipllm.model.layers;
 
+import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -11,8 +12,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * {@code rotate_half(x) = [-x2, x1]} and angle {@code pos / theta^(2i / headDim)}.
  *
  * <p>ND4J has no RoPE op. Per forward pass the cos/sin rows for the positions are built once (in Java,
- * in double precision) and shared by every layer; applying them costs 5 op calls per layer for the
- * queries and keys together.
+ * in double precision) and shared by every layer; applying them is one Java loop over host memory on
+ * the CPU backend ({@link HostArrays}) and 5 op calls elsewhere, for the queries and keys together.
  */
 public final class RotaryEmbedding {
 
@@ -59,6 +60,14 @@ public final class RotaryEmbedding {
      */
     public void applyInPlace(INDArray x, Tables tables) {
         int half = headDim / 2;
+        FloatBuffer values = x.rank() == 3 && x.size(2) == headDim ? HostArrays.floats(x) : null;
+        FloatBuffer cos = HostArrays.floats(tables.cos());
+        FloatBuffer sin = HostArrays.floats(tables.signedSin());
+        if (values != null && cos != null && sin != null && tables.cos().size(0) == x.size(0)
+                && tables.signedSin().size(0) == x.size(0)) {
+            rotateOnHost(values, cos, sin, (int) x.size(0), (int) x.size(1));
+            return;
+        }
         INDArray swapped = Nd4j.createUninitialized(DataType.FLOAT, x.shape());
         swapped.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, half))
                 .assign(x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(half, headDim)));
@@ -66,5 +75,23 @@ public final class RotaryEmbedding {
                 .assign(x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, half)));
         swapped.muli(tables.signedSin());
         x.muli(tables.cos()).addi(swapped);
+    }
+
+    /** {@code x [tokens, heads, headDim]} rotated in place with the tables' rows {@code [tokens, 1, headDim]}. */
+    private void rotateOnHost(FloatBuffer x, FloatBuffer cos, FloatBuffer signedSin, int tokens, int heads) {
+        int half = headDim / 2;
+        for (int t = 0; t < tokens; t++) {
+            int table = t * headDim;
+            for (int h = 0; h < heads; h++) {
+                int base = (t * heads + h) * headDim;
+                for (int i = 0; i < half; i++) {
+                    float first = x.get(base + i);
+                    float second = x.get(base + half + i);
+                    // x cos + rotate_half(x) sin, with rotate_half(x) = [-x2, x1] and the sign in the table
+                    x.put(base + i, first * cos.get(table + i) + second * signedSin.get(table + i));
+                    x.put(base + half + i, second * cos.get(table + half + i) + first * signedSin.get(table + half + i));
+                }
+            }
+        }
     }
 }
