@@ -20,5 +20,5 @@ for model in llama bloom; do
   java -jar "$jar" bench --model "$spec" "${common[@]}" --repeats 2 --prompt-tokens 52 --new-tokens 96 \
     --response-lengths "$lengths" > "$out/$model-stop-early.json"
 done
-python3 engine-bench/scripts/plot_table4.py "$out/benchmarks.png" "$out"/llama-fixed.json "$out"/llama-stop-early.json \
+${PYTHON:-python3} engine-bench/scripts/plot_table4.py "$out/benchmarks.png" "$out"/llama-fixed.json "$out"/llama-stop-early.json \
   "$out"/bloom-fixed.json "$out"/bloom-stop-early.json
