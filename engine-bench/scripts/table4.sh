@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces docs/benchmarks.md: the paper's Table 4 layout on this machine, for both random models and
 # both workloads, then the plot. Needs `mvn -q -DskipTests package` first and Debian's python3-matplotlib.
-# Usage: bash engine-bench/scripts/table4.sh OUT_DIR   (about 30 minutes on 2 idle cores)
+# Usage: bash engine-bench/scripts/table4.sh OUT_DIR   (about 25 minutes on 2 idle cores; set
+# PYTHON=/usr/bin/python3 when another python3 without matplotlib comes first on the PATH)
 set -euo pipefail
 out=${1:?usage: table4.sh OUT_DIR}
 mkdir -p "$out"
@@ -20,5 +21,5 @@ for model in llama bloom; do
   java -jar "$jar" bench --model "$spec" "${common[@]}" --repeats 2 --prompt-tokens 52 --new-tokens 96 \
     --response-lengths "$lengths" > "$out/$model-stop-early.json"
 done
-${PYTHON:-python3} engine-bench/scripts/plot_table4.py "$out/benchmarks.png" "$out"/llama-fixed.json "$out"/llama-stop-early.json \
-  "$out"/bloom-fixed.json "$out"/bloom-stop-early.json
+${PYTHON:-python3} engine-bench/scripts/plot_table4.py "$out/benchmarks.png" "$out"/llama-stop-early.json "$out"/llama-fixed.json \
+  "$out"/bloom-stop-early.json "$out"/bloom-fixed.json
