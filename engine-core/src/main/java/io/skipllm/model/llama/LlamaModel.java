@@ -32,8 +32,6 @@ public final class LlamaModel implements CausalLm {
     private final INDArray[] qkBias;
     private final INDArray[] vWeight;
     private final INDArray[] vBias;
-    private final INDArray[] gateWeight;
-    private final INDArray[] upWeight;
 
     public LlamaModel(LlamaWeights weights) {
         this.config = weights.config();
@@ -43,13 +41,10 @@ public final class LlamaModel implements CausalLm {
         int layers = config.numLayers();
         long qkRows = (long) (config.numHeads() + config.numKvHeads()) * config.headDim();
         long qkvRows = qkRows + (long) config.numKvHeads() * config.headDim();
-        long inter = config.intermediateSize();
         qkWeight = new INDArray[layers];
         qkBias = new INDArray[layers];
         vWeight = new INDArray[layers];
         vBias = new INDArray[layers];
-        gateWeight = new INDArray[layers];
-        upWeight = new INDArray[layers];
         for (int l = 0; l < layers; l++) {
             LlamaLayerWeights w = weights.layers().get(l);
             qkWeight[l] = w.qkvProj().get(NDArrayIndex.interval(0, qkRows), NDArrayIndex.all());
@@ -58,8 +53,6 @@ public final class LlamaModel implements CausalLm {
                 qkBias[l] = w.qkvBias().get(NDArrayIndex.interval(0, qkRows));
                 vBias[l] = w.qkvBias().get(NDArrayIndex.interval(qkRows, qkvRows));
             }
-            gateWeight[l] = w.gateUpProj().get(NDArrayIndex.interval(0, inter), NDArrayIndex.all());
-            upWeight[l] = w.gateUpProj().get(NDArrayIndex.interval(inter, 2 * inter), NDArrayIndex.all());
         }
     }
 
@@ -88,10 +81,10 @@ public final class LlamaModel implements CausalLm {
         Linear.accumulate(hidden, context, w.oProj(), null);
 
         x = Norms.rms(hidden, w.postAttentionLayernorm(), config.rmsNormEps());
-        INDArray gate = Linear.apply(x, gateWeight[layer], null);
-        INDArray up = Linear.apply(x, upWeight[layer], null);
-        Activations.silu(gate).muli(up);
-        Linear.accumulate(hidden, gate, w.downProj(), null);
+        // gate and up in one matmul over the fused [2 * intermediate, hidden] weights: one op call, one
+        // long stream of weights
+        INDArray gateUp = Linear.apply(x, w.gateUpProj(), null);
+        Linear.accumulate(hidden, Activations.siluGateTimesUp(gateUp, config.intermediateSize()), w.downProj(), null);
     }
 
     @Override

@@ -69,6 +69,16 @@ class HostKernelsTest {
     }
 
     @Test
+    void siluGateTimesUpMatches() {
+        Nd4j.getRandom().setSeed(6);
+        INDArray gateUp = Nd4j.randn(DataType.FLOAT, 3, 2 * 20).muli(4);
+        INDArray[] r = bothPaths(() -> Activations.siluGateTimesUp(gateUp, 20));
+        assertClose(r[1], r[0], 1e-5);
+        double gate = gateUp.getDouble(2, 5);
+        assertEquals(gate / (1 + Math.exp(-gate)) * gateUp.getDouble(2, 25), r[0].getDouble(2, 5), 1e-5);
+    }
+
+    @Test
     void stridedViewsFallBackToOpsWithTheSameResult() {
         Nd4j.getRandom().setSeed(3);
         INDArray wide = Nd4j.randn(DataType.FLOAT, 3, 50);
