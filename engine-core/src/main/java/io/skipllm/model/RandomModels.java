@@ -121,7 +121,10 @@ public final class RandomModels {
                         normal(rng, std, 4L * h, h), normal(rng, 0.1, 4L * h),
                         normal(rng, 0.5 * std, h, 4L * h), normal(rng, 0.1, h)));
             }
-            return new BloomModel(new BloomWeights(config, normal(rng, 1.0, config.vocabSize(), h),
+            // embeddings at Hugging Face's initializer_range (0.02): the embedding LayerNorm makes the
+            // hidden states independent of it, but the head is tied, and at std 1 its logits were so
+            // large that every layer's prediction was the input token with probability 1.0
+            return new BloomModel(new BloomWeights(config, normal(rng, 0.02, config.vocabSize(), h),
                     norm(rng, h), normal(rng, 0.1, h), layers, norm(rng, h), normal(rng, 0.1, h)));
         }
     }
