@@ -31,30 +31,11 @@ public final class BloomModel implements CausalLm {
     private final double[] alibiSlopes;
     /** ALiBi bias of the longest key length so far, {@code [1, heads, 1, 1, keys]}; see {@link #alibiFor}. */
     private final AtomicReference<INDArray> alibi = new AtomicReference<>();
-    /** Row views of the block-ordered q/k/v weights (see {@link BloomLayerWeights}). */
-    private final INDArray[] qkWeight;
-    private final INDArray[] qkBias;
-    private final INDArray[] vWeight;
-    private final INDArray[] vBias;
-
     public BloomModel(BloomWeights weights) {
         this.config = weights.config();
         this.weights = weights;
         this.attention = new CachedAttention(config.numHeads(), config.numHeads(), config.headDim());
         this.alibiSlopes = Alibi.slopes(config.numHeads());
-        int layers = config.numLayers();
-        long hidden = config.hiddenSize();
-        qkWeight = new INDArray[layers];
-        qkBias = new INDArray[layers];
-        vWeight = new INDArray[layers];
-        vBias = new INDArray[layers];
-        for (int l = 0; l < layers; l++) {
-            BloomLayerWeights w = weights.layers().get(l);
-            qkWeight[l] = w.qkvWeight().get(NDArrayIndex.interval(0, 2 * hidden), NDArrayIndex.all());
-            vWeight[l] = w.qkvWeight().get(NDArrayIndex.interval(2 * hidden, 3 * hidden), NDArrayIndex.all());
-            qkBias[l] = w.qkvBias().get(NDArrayIndex.interval(0, 2 * hidden));
-            vBias[l] = w.qkvBias().get(NDArrayIndex.interval(2 * hidden, 3 * hidden));
-        }
     }
 
     @Override
@@ -103,8 +84,7 @@ public final class BloomModel implements CausalLm {
         double eps = config.layerNormEps();
 
         INDArray x = Norms.layer(hidden, w.inputLayernormWeight(), w.inputLayernormBias(), eps);
-        INDArray context = attention.attend(layer, queriesAndKeys(layer, x, pass),
-                Linear.apply(x, vWeight[layer], vBias[layer]), pass);
+        INDArray context = attention.attend(layer, queriesKeysValues(layer, x, pass), pass);
         Linear.accumulate(hidden, context, w.denseWeight(), w.denseBias());
 
         x = Norms.layer(hidden, w.postAttentionLayernormWeight(), w.postAttentionLayernormBias(), eps);
@@ -117,13 +97,17 @@ public final class BloomModel implements CausalLm {
     public void storeKeysValues(int layer, INDArray hidden, ForwardPass pass) {
         BloomLayerWeights w = weights.layers().get(layer);
         INDArray x = Norms.layer(hidden, w.inputLayernormWeight(), w.inputLayernormBias(), config.layerNormEps());
-        attention.storeOnly(layer, queriesAndKeys(layer, x, pass), Linear.apply(x, vWeight[layer], vBias[layer]), pass);
+        attention.storeOnly(layer, queriesKeysValues(layer, x, pass), pass);
     }
 
-    /** Query and key heads of each token side by side, {@code [tokens, 2 * heads, headDim]}. */
-    private INDArray queriesAndKeys(int layer, INDArray x, ForwardPass pass) {
-        return Linear.apply(x, qkWeight[layer], qkBias[layer])
-                .reshape('c', true, pass.tokens(), 2L * config.numHeads(), config.headDim());
+    /**
+     * One matmul over the block-ordered q/k/v weights (see {@link BloomLayerWeights}): each token's
+     * query, key and value heads side by side, {@code [tokens, 3 * heads, headDim]}.
+     */
+    private INDArray queriesKeysValues(int layer, INDArray x, ForwardPass pass) {
+        BloomLayerWeights w = weights.layers().get(layer);
+        return Linear.apply(x, w.qkvWeight(), w.qkvBias())
+                .reshape('c', true, pass.tokens(), 3L * config.numHeads(), config.headDim());
     }
 
     @Override
@@ -149,7 +133,7 @@ public final class BloomModel implements CausalLm {
                 + weights.wordEmbeddings().length()) * Float.BYTES;
     }
 
-    /** Closes the base arrays; the q/k/v row views above share their memory and go with them. */
+    /** Closes the base arrays. */
     @Override
     public void close() {
         List<INDArray> arrays = new ArrayList<>(List.of(weights.wordEmbeddings(), weights.embeddingLayernormWeight(),

@@ -59,38 +59,63 @@ public final class RotaryEmbedding {
      * key heads of each token side by side).
      */
     public void applyInPlace(INDArray x, Tables tables) {
+        applyInPlace(x, tables, x.rank() == 3 ? (int) x.size(1) : 0);
+    }
+
+    /**
+     * Rotates the first {@code rotatedHeads} heads of each token of {@code x [tokens, heads, headDim]}
+     * in place and leaves the rest alone: with a fused q/k/v projection, the query and key heads come
+     * first and the value heads, which carry no position, after them.
+     */
+    public void applyInPlace(INDArray x, Tables tables, int rotatedHeads) {
+        if (x.rank() != 3 || x.size(2) != headDim || rotatedHeads < 0 || rotatedHeads > x.size(1)) {
+            throw new IllegalArgumentException("rotary: expected [tokens, heads, " + headDim + "] with at most "
+                    + "all heads rotated, got " + java.util.Arrays.toString(x.shape()) + ", " + rotatedHeads + " heads");
+        }
         int half = headDim / 2;
-        FloatBuffer values = x.rank() == 3 && x.size(2) == headDim ? HostArrays.floats(x) : null;
+        FloatBuffer values = HostArrays.floats(x);
         FloatBuffer cos = HostArrays.floats(tables.cos());
         FloatBuffer sin = HostArrays.floats(tables.signedSin());
         if (values != null && cos != null && sin != null && tables.cos().size(0) == x.size(0)
                 && tables.signedSin().size(0) == x.size(0)) {
-            rotateOnHost(values, cos, sin, (int) x.size(0), (int) x.size(1));
+            rotateOnHost(values, cos, sin, (int) x.size(0), (int) x.size(1), rotatedHeads);
             return;
         }
-        INDArray swapped = Nd4j.createUninitialized(DataType.FLOAT, x.shape());
+        INDArray heads = rotatedHeads == x.size(1) ? x
+                : x.get(NDArrayIndex.all(), NDArrayIndex.interval(0, rotatedHeads), NDArrayIndex.all());
+        INDArray swapped = Nd4j.createUninitialized(DataType.FLOAT, heads.shape());
         swapped.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, half))
-                .assign(x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(half, headDim)));
+                .assign(heads.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(half, headDim)));
         swapped.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(half, headDim))
-                .assign(x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, half)));
+                .assign(heads.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, half)));
         swapped.muli(tables.signedSin());
-        x.muli(tables.cos()).addi(swapped);
+        heads.muli(tables.cos()).addi(swapped);
     }
 
-    /** {@code x [tokens, heads, headDim]} rotated in place with the tables' rows {@code [tokens, 1, headDim]}. */
-    private void rotateOnHost(FloatBuffer x, FloatBuffer cos, FloatBuffer signedSin, int tokens, int heads) {
+    /**
+     * Heads {@code 0..rotatedHeads-1} of {@code x [tokens, heads, headDim]} rotated in place with the
+     * tables' rows {@code [tokens, 1, headDim]}.
+     */
+    private void rotateOnHost(FloatBuffer x, FloatBuffer cos, FloatBuffer signedSin, int tokens, int heads,
+            int rotatedHeads) {
         int half = headDim / 2;
+        float[] c = new float[headDim];
+        float[] s = new float[headDim];
+        float[] head = new float[headDim];
         for (int t = 0; t < tokens; t++) {
-            int table = t * headDim;
-            for (int h = 0; h < heads; h++) {
+            cos.get(t * headDim, c, 0, headDim);
+            signedSin.get(t * headDim, s, 0, headDim);
+            for (int h = 0; h < rotatedHeads; h++) {
                 int base = (t * heads + h) * headDim;
+                x.get(base, head, 0, headDim);
                 for (int i = 0; i < half; i++) {
-                    float first = x.get(base + i);
-                    float second = x.get(base + half + i);
+                    float first = head[i];
+                    float second = head[half + i];
                     // x cos + rotate_half(x) sin, with rotate_half(x) = [-x2, x1] and the sign in the table
-                    x.put(base + i, first * cos.get(table + i) + second * signedSin.get(table + i));
-                    x.put(base + half + i, second * cos.get(table + half + i) + first * signedSin.get(table + half + i));
+                    head[i] = first * c[i] + second * s[i];
+                    head[half + i] = second * c[half + i] + first * s[half + i];
                 }
+                x.put(base, head, 0, headDim);
             }
         }
     }

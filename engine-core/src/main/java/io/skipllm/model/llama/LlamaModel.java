@@ -14,7 +14,6 @@ import java.util.Arrays;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * LLaMA, Mistral and Qwen2 (Hugging Face {@code modeling_llama.py} / {@code modeling_qwen2.py}):
@@ -27,33 +26,11 @@ public final class LlamaModel implements CausalLm {
     private final LlamaWeights weights;
     private final RotaryEmbedding rotary;
     private final CachedAttention attention;
-    /** Row views of the fused q/k/v weights: queries and keys go to one buffer that RoPE rotates at once. */
-    private final INDArray[] qkWeight;
-    private final INDArray[] qkBias;
-    private final INDArray[] vWeight;
-    private final INDArray[] vBias;
-
     public LlamaModel(LlamaWeights weights) {
         this.config = weights.config();
         this.weights = weights;
         this.rotary = new RotaryEmbedding(config.headDim(), config.ropeTheta());
         this.attention = new CachedAttention(config.numHeads(), config.numKvHeads(), config.headDim());
-        int layers = config.numLayers();
-        long qkRows = (long) (config.numHeads() + config.numKvHeads()) * config.headDim();
-        long qkvRows = qkRows + (long) config.numKvHeads() * config.headDim();
-        qkWeight = new INDArray[layers];
-        qkBias = new INDArray[layers];
-        vWeight = new INDArray[layers];
-        vBias = new INDArray[layers];
-        for (int l = 0; l < layers; l++) {
-            LlamaLayerWeights w = weights.layers().get(l);
-            qkWeight[l] = w.qkvProj().get(NDArrayIndex.interval(0, qkRows), NDArrayIndex.all());
-            vWeight[l] = w.qkvProj().get(NDArrayIndex.interval(qkRows, qkvRows), NDArrayIndex.all());
-            if (w.qkvBias() != null) {
-                qkBias[l] = w.qkvBias().get(NDArrayIndex.interval(0, qkRows));
-                vBias[l] = w.qkvBias().get(NDArrayIndex.interval(qkRows, qkvRows));
-            }
-        }
     }
 
     @Override
@@ -75,9 +52,7 @@ public final class LlamaModel implements CausalLm {
     public void layer(int layer, INDArray hidden, ForwardPass pass) {
         LlamaLayerWeights w = weights.layers().get(layer);
         INDArray x = Norms.rms(hidden, w.inputLayernorm(), config.rmsNormEps());
-        INDArray qk = queriesAndKeys(layer, x, pass);
-        INDArray v = Linear.apply(x, vWeight[layer], vBias[layer]);
-        INDArray context = attention.attend(layer, qk, v, pass);
+        INDArray context = attention.attend(layer, queriesKeysValues(layer, x, pass), pass);
         Linear.accumulate(hidden, context, w.oProj(), null);
 
         x = Norms.rms(hidden, w.postAttentionLayernorm(), config.rmsNormEps());
@@ -90,15 +65,19 @@ public final class LlamaModel implements CausalLm {
     @Override
     public void storeKeysValues(int layer, INDArray hidden, ForwardPass pass) {
         INDArray x = Norms.rms(hidden, weights.layers().get(layer).inputLayernorm(), config.rmsNormEps());
-        attention.storeOnly(layer, queriesAndKeys(layer, x, pass), Linear.apply(x, vWeight[layer], vBias[layer]), pass);
+        attention.storeOnly(layer, queriesKeysValues(layer, x, pass), pass);
     }
 
-    /** Query and key heads of each token side by side, {@code [tokens, heads + kvHeads, headDim]}, rotated. */
-    private INDArray queriesAndKeys(int layer, INDArray x, ForwardPass pass) {
-        INDArray qk = Linear.apply(x, qkWeight[layer], qkBias[layer])
-                .reshape('c', true, pass.tokens(), config.numHeads() + config.numKvHeads(), config.headDim());
-        rotary.applyInPlace(qk, pass.rotary());
-        return qk;
+    /**
+     * One matmul over the fused q/k/v weights: each token's query, key and value heads side by side,
+     * {@code [tokens, heads + 2 kvHeads, headDim]}, queries and keys rotated to their positions.
+     */
+    private INDArray queriesKeysValues(int layer, INDArray x, ForwardPass pass) {
+        LlamaLayerWeights w = weights.layers().get(layer);
+        INDArray qkv = Linear.apply(x, w.qkvProj(), w.qkvBias())
+                .reshape('c', true, pass.tokens(), config.numHeads() + 2L * config.numKvHeads(), config.headDim());
+        rotary.applyInPlace(qkv, pass.rotary(), config.numHeads() + config.numKvHeads());
+        return qkv;
     }
 
     @Override
@@ -125,7 +104,6 @@ public final class LlamaModel implements CausalLm {
         return (weights.norm().length() + weights.lmHead().length()) * Float.BYTES;
     }
 
-    /** Closes the fused base arrays; the row views above share their memory and go with them. */
     @Override
     public void close() {
         List<INDArray> arrays = new ArrayList<>(List.of(weights.embedTokens(), weights.norm(), weights.lmHead()));

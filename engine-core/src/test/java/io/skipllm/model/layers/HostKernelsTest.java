@@ -108,44 +108,69 @@ class HostKernelsTest {
         assertClose(x.get(NDArrayIndex.point(0)), r[0].get(NDArrayIndex.point(0)), 1e-6);  // position 0: identity
     }
 
-    @ParameterizedTest(name = "batch {0}, heads {1}, kv heads {2}, per-head bias {3}")
-    @CsvSource({"1, 4, 4, false", "3, 4, 2, false", "2, 6, 1, false", "2, 4, 4, true"})
-    void decodeAttentionMatchesAndFillsTheCacheSlot(int batch, int heads, int kvHeads, boolean perHeadBias) {
+    @Test
+    void rotaryOfTheLeadingHeadsLeavesTheOthersAlone() {
+        Nd4j.getRandom().setSeed(7);
+        RotaryEmbedding rotary = new RotaryEmbedding(8, 10000);
+        RotaryEmbedding.Tables tables = rotary.tables(new int[] {5, 9, 300});
+        INDArray x = Nd4j.randn(DataType.FLOAT, 3, 7, 8);
+        INDArray[] r = bothPaths(() -> {
+            INDArray copy = x.dup();
+            rotary.applyInPlace(copy, tables, 4);
+            return copy;
+        });
+        assertClose(r[1], r[0], 1e-5);
+        INDArray leading = x.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 4), NDArrayIndex.all()).dup();
+        rotary.applyInPlace(leading, tables);
+        assertClose(leading, r[0].get(NDArrayIndex.all(), NDArrayIndex.interval(0, 4), NDArrayIndex.all()), 1e-6);
+        assertClose(x.get(NDArrayIndex.all(), NDArrayIndex.interval(4, 7), NDArrayIndex.all()),
+                r[0].get(NDArrayIndex.all(), NDArrayIndex.interval(4, 7), NDArrayIndex.all()), 0);
+    }
+
+    @ParameterizedTest(name = "batch {0}, heads {1}, kv heads {2}, per-head bias {3}, head size {4}, {5} new tokens")
+    @CsvSource({"1, 4, 4, false, 8, 4", "3, 4, 2, false, 8, 4", "2, 6, 1, false, 8, 4", "2, 4, 4, true, 8, 4",
+            // above CachedAttention.PARALLEL_MIN_MACS: (row, kv head) pairs split over threads
+            "4, 8, 4, false, 64, 70", "3, 6, 6, true, 32, 300"})
+    void decodeAttentionMatchesAndFillsTheCacheSlot(int batch, int heads, int kvHeads, boolean perHeadBias, int headDim,
+            int newTokens) {
         Nd4j.getRandom().setSeed(5 + batch);
-        int headDim = 8;
         int prompt = 5;
+        int capacity = prompt + newTokens;
+        assertTrue(newTokens == 4 || (long) batch * heads * capacity * headDim >= CachedAttention.PARALLEL_MIN_MACS);
         int slot = prompt + 2;  // third response token
-        INDArray qk = Nd4j.randn(DataType.FLOAT, batch, heads + kvHeads, headDim);
-        INDArray values = Nd4j.randn(DataType.FLOAT, batch, (long) kvHeads * headDim);
-        INDArray keysBefore = Nd4j.randn(DataType.FLOAT, batch, kvHeads, prompt + 4, headDim);
-        INDArray valuesBefore = Nd4j.randn(DataType.FLOAT, batch, kvHeads, prompt + 4, headDim);
+        INDArray qkv = Nd4j.randn(DataType.FLOAT, batch, heads + 2 * kvHeads, headDim);
+        INDArray keysBefore = Nd4j.randn(DataType.FLOAT, batch, kvHeads, capacity, headDim);
+        INDArray valuesBefore = Nd4j.randn(DataType.FLOAT, batch, kvHeads, capacity, headDim);
         // row 0 attends to everything filled so far; the others have left padding and hide one more slot
-        INDArray bias = Nd4j.zeros(DataType.FLOAT, batch, 1, 1, 1, prompt + 4);
+        INDArray bias = Nd4j.zeros(DataType.FLOAT, batch, 1, 1, 1, capacity);
         bias.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(),
-                NDArrayIndex.interval(slot + 1, prompt + 4)).assign(CachedAttention.MASKED);
+                NDArrayIndex.interval(slot + 1, capacity)).assign(CachedAttention.MASKED);
         for (int row = 1; row < batch; row++) {
             bias.putScalar(new long[] {row, 0, 0, 0, 0}, CachedAttention.MASKED);
         }
         if (perHeadBias) {  // ALiBi-like: a different bias per head, broadcast over rows
-            bias = bias.add(Nd4j.rand(DataType.FLOAT, 1, heads, 1, 1, prompt + 4).negi());
+            bias = bias.add(Nd4j.rand(DataType.FLOAT, 1, heads, 1, 1, capacity).negi());
         }
         INDArray finalBias = bias;
         CachedAttention attention = new CachedAttention(heads, kvHeads, headDim);
         KvCache[] caches = new KvCache[2];
         INDArray[] r = bothPaths(() -> {
-            KvCache cache = new KvCache(1, batch, kvHeads, headDim, prompt, 4, RetainedLayers.all(1));
+            KvCache cache = new KvCache(1, batch, kvHeads, headDim, prompt, newTokens, RetainedLayers.all(1));
             cache.keys(0).assign(keysBefore);
             cache.values(0).assign(valuesBefore);
             caches[HostArrays.enabled() ? 0 : 1] = cache;
             ForwardPass pass = new ForwardPass(batch, 1, new int[batch], cache, slot, false, finalBias, null);
-            return attention.attend(0, qk.dup(), values.dup(), pass);
+            return attention.attend(0, qkv.dup(), pass);
         });
         assertClose(r[1], r[0], 1e-5);
         assertClose(caches[1].keys(0), caches[0].keys(0), 0);
         assertClose(caches[1].values(0), caches[0].values(0), 0);
         // the new key of row 0, kv head 0 sits in the slot; the slot after it is untouched
-        assertClose(qk.get(NDArrayIndex.point(0), NDArrayIndex.point(heads)),
+        assertClose(qkv.get(NDArrayIndex.point(0), NDArrayIndex.point(heads)),
                 caches[0].keys(0).get(NDArrayIndex.point(0), NDArrayIndex.point(0), NDArrayIndex.point(slot)), 0);
+        // and its value, the head after the key heads
+        assertClose(qkv.get(NDArrayIndex.point(0), NDArrayIndex.point(heads + kvHeads)),
+                caches[0].values(0).get(NDArrayIndex.point(0), NDArrayIndex.point(0), NDArrayIndex.point(slot)), 0);
         assertClose(keysBefore.get(NDArrayIndex.point(0), NDArrayIndex.point(0), NDArrayIndex.point(slot + 1)),
                 caches[0].keys(0).get(NDArrayIndex.point(0), NDArrayIndex.point(0), NDArrayIndex.point(slot + 1)), 0);
         for (KvCache cache : caches) {
