@@ -16,9 +16,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * {@code repeat_kv} arranges them; grouping the queries as {@code [B, kvHeads, groups * S, headDim]}
  * lets one batched matmul serve each key/value head without repeating the cache.
  *
- * <p>Prefill attends over the prompt's fresh keys and values; a decode step attends over the whole
- * cache capacity of the layer, with unfilled and padding slots masked by the bias. Reading the full
- * capacity keeps every operand contiguous and the op count per step fixed.
+ * <p>Prefill attends over the prompt's fresh keys and values; a decode step attends over the
+ * layer's cache, with unfilled and padding slots masked by the bias. With ND4J ops it reads the whole
+ * capacity, which keeps every operand contiguous and the op count per step fixed; the host loops of
+ * the CPU backend read only the slots some query sees.
  */
 public final class CachedAttention {
 
@@ -102,9 +103,8 @@ public final class CachedAttention {
      * {@code [B, heads * headDim]}, or null, before touching anything, when the sizes or arrays call
      * for the ND4J path.
      *
-     * <p>Each (row, key/value head) block of the cache is copied once into Java arrays, which the
-     * JIT compiles to tight (and for the value sum, vectorised) loops; reading the native buffers
-     * element by element ran ~4x slower.
+     * <p>Each (row, key/value head) block of the cache is copied once into Java arrays, on which the
+     * JIT's loops run several times faster than element-by-element reads of the native buffers.
      */
     private INDArray attendDecodeOnHost(int layer, INDArray qkv, ForwardPass pass) {
         int b = pass.batchSize();
