@@ -31,6 +31,7 @@ public final class BloomModel implements CausalLm {
     private final double[] alibiSlopes;
     /** ALiBi bias of the longest key length so far, {@code [1, heads, 1, 1, keys]}; see {@link #alibiFor}. */
     private final AtomicReference<INDArray> alibi = new AtomicReference<>();
+
     public BloomModel(BloomWeights weights) {
         this.config = weights.config();
         this.weights = weights;

@@ -26,6 +26,7 @@ public final class LlamaModel implements CausalLm {
     private final LlamaWeights weights;
     private final RotaryEmbedding rotary;
     private final CachedAttention attention;
+
     public LlamaModel(LlamaWeights weights) {
         this.config = weights.config();
         this.weights = weights;
