@@ -116,11 +116,12 @@ public final class CachedAttention {
         FloatBuffer keyCache = HostArrays.floats(keys);
         FloatBuffer valueCache = HostArrays.floats(vals);
         FloatBuffer biasValues = HostArrays.floats(bias);
+        long macs = (long) b * numHeads * keys.size(2) * headDim;
         if (tokens == null || keyCache == null || valueCache == null || biasValues == null
                 || tokens.capacity() != (long) b * width || keys.rank() != 4 || keys.size(0) != b
                 || keys.size(1) != numKvHeads || keys.size(3) != headDim || !Arrays.equals(keys.shape(), vals.shape())
                 || bias.rank() != 5 || bias.size(3) != 1 || bias.size(4) != keys.size(2)
-                || (long) b * numHeads * keys.size(2) * headDim > HOST_ATTENTION_MAX_MACS) {
+                || macs > HOST_ATTENTION_MAX_MACS) {
             return null;
         }
         int slots = (int) keys.size(2);
@@ -150,7 +151,7 @@ public final class CachedAttention {
         }
         HostDecodeStep step = new HostDecodeStep(tokens, keyCache, valueCache, biasValues, biasStride, out, slots, slot);
         int pairs = b * numKvHeads;
-        if ((long) b * numHeads * slots * headDim >= PARALLEL_MIN_MACS && pairs > 1) {
+        if (macs >= PARALLEL_MIN_MACS && pairs > 1) {
             // (row, key/value head) pairs touch disjoint cache blocks and outputs: split them over the
             // common pool (the ND4J threads idle between matmuls); each pair's arithmetic is the same
             // on any thread, so results do not depend on the split
@@ -167,7 +168,36 @@ public final class CachedAttention {
     static final long PARALLEL_MIN_MACS = 1L << 17;
 
     /** Per-thread working arrays of the host attention, grown on demand and reused across steps. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[6][0]);
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** The Java arrays one (row, key/value head) pair works in; see {@link HostDecodeStep#attendPair}. */
+    private static final class Scratch {
+        float[] keyBlock = new float[0];
+        float[] valueBlock = new float[0];
+        float[] biasRows = new float[0];
+        float[] query = new float[0];
+        float[] weights = new float[0];
+        float[] sum = new float[0];
+
+        /** This scratch, grown where it is smaller than a step with these sizes needs. */
+        Scratch fit(int slots, int groups, int headDim) {
+            if (keyBlock.length < slots * headDim) {
+                keyBlock = new float[slots * headDim];
+                valueBlock = new float[slots * headDim];
+            }
+            if (biasRows.length < groups * slots) {
+                biasRows = new float[groups * slots];
+            }
+            if (weights.length < slots) {
+                weights = new float[slots];
+            }
+            if (query.length < headDim) {
+                query = new float[headDim];
+                sum = new float[headDim];
+            }
+            return this;
+        }
+    }
 
     /** One decode step's attention over host memory: the buffers and geometry every (row, kv head) pair shares. */
     private final class HostDecodeStep {
@@ -198,13 +228,13 @@ public final class CachedAttention {
             int kv = pair % numKvHeads;
             int groups = numHeads / numKvHeads;
             int width = (numHeads + 2 * numKvHeads) * headDim;
-            float[][] scratch = SCRATCH.get();
-            float[] keyBlock = sized(scratch, 0, slots * headDim);
-            float[] valueBlock = sized(scratch, 1, slots * headDim);
-            float[] biasRows = sized(scratch, 2, groups * slots);
-            float[] query = sized(scratch, 3, headDim);
-            float[] weights = sized(scratch, 4, slots);
-            float[] sum = sized(scratch, 5, headDim);
+            Scratch scratch = SCRATCH.get().fit(slots, groups, headDim);
+            float[] keyBlock = scratch.keyBlock;
+            float[] valueBlock = scratch.valueBlock;
+            float[] biasRows = scratch.biasRows;
+            float[] query = scratch.query;
+            float[] weights = scratch.weights;
+            float[] sum = scratch.sum;
             int rowAt = row * width;
             // the bias of each query head of this key/value head, and how far into the cache any of
             // them sees: only that many slots are read (a cache sized for a long response is mostly
@@ -239,13 +269,6 @@ public final class CachedAttention {
                 out.put((row * numHeads + h) * headDim, sum, 0, headDim);
             }
         }
-    }
-
-    private static float[] sized(float[][] scratch, int which, int length) {
-        if (scratch[which].length < length) {
-            scratch[which] = new float[length];
-        }
-        return scratch[which];
     }
 
     /**
