@@ -1,5 +1,7 @@
 package io.skipllm.checkpoint;
 
+import io.skipllm.weights.Weight;
+import io.skipllm.weights.WeightFormat;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -98,6 +100,32 @@ public final class SafetensorsFile implements TensorStore {
         } catch (IOException e) {
             throw new CheckpointException(path + ": tensor '" + name + "': cannot read data: " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public Weight loadWeight(String name, WeightFormat format, long rows, long cols) {
+        ensureOpen();
+        require(name, rows, cols);
+        if (rows > Integer.MAX_VALUE || cols > Integer.MAX_VALUE) {
+            throw new CheckpointException(path + ": tensor '" + name + "' is too large for one weight matrix");
+        }
+        SafetensorsHeader.Entry entry = entry(name);
+        try {
+            return WeightReader.read(channel, header.dataStart() + entry.begin(), entry.dtype(), (int) rows, (int) cols,
+                    format, path + ": tensor '" + name + "'");
+        } catch (IOException e) {
+            throw new CheckpointException(path + ": tensor '" + name + "': cannot read data: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public WeightFormat storedFormat(String name) {
+        SafetensorsHeader.Entry entry = entry(name);
+        if (entry.dtype() == null || !entry.dtype().loadable) {
+            throw new CheckpointException(path + ": tensor '" + name + "' has dtype " + entry.info().dtype()
+                    + ", which cannot be loaded as weights; supported: F32, F16, BF16");
+        }
+        return WeightReader.storedFormat(entry.dtype());
     }
 
     @Override

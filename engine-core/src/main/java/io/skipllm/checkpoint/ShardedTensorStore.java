@@ -1,5 +1,7 @@
 package io.skipllm.checkpoint;
 
+import io.skipllm.weights.Weight;
+import io.skipllm.weights.WeightFormat;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -74,6 +76,16 @@ final class ShardedTensorStore implements TensorStore {
     @Override
     public INDArray loadFloat(String name, long... expectedShape) {
         return shard(name).loadFloat(name, expectedShape);
+    }
+
+    @Override
+    public Weight loadWeight(String name, WeightFormat format, long rows, long cols) {
+        return shard(name).loadWeight(name, format, rows, cols);
+    }
+
+    @Override
+    public WeightFormat storedFormat(String name) {
+        return shard(name).storedFormat(name);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.skipllm.checkpoint;
 
+import io.skipllm.weights.HalfFloats;
 import java.io.IOException;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;

@@ -38,11 +38,17 @@ public final class TensorRequest {
         return this;
     }
 
-    /** Validates every requested tensor, then reads them all (FLOAT, detached from workspaces). */
-    public LoadedTensors load() {
+    /** Checks every requested name, shape and dtype against the headers, reading no data. */
+    public TensorRequest validate() {
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             store.require(e.getKey(), e.getValue());
         }
+        return this;
+    }
+
+    /** Validates every requested tensor, then reads them all (FLOAT, detached from workspaces). */
+    public LoadedTensors load() {
+        validate();
         LoadedTensors loaded = new LoadedTensors();
         try {
             for (Map.Entry<String, long[]> e : shapes.entrySet()) {

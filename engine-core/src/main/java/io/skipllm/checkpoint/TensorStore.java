@@ -1,5 +1,7 @@
 package io.skipllm.checkpoint;
 
+import io.skipllm.weights.Weight;
+import io.skipllm.weights.WeightFormat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -71,6 +73,17 @@ public interface TensorStore extends AutoCloseable {
      * {@link #require}. The array is detached from any ND4J workspace; the caller owns it.
      */
     INDArray loadFloat(String name, long... expectedShape);
+
+    /**
+     * Reads the matrix {@code name [rows, cols]} as a {@link Weight} in {@code format}, or in the format
+     * it is stored in when {@code format} is null (then memory-mapped, not copied), after the checks
+     * of {@link #require}. Non-finite values are refused. The caller owns the weight; it stays valid
+     * after the store is closed.
+     */
+    Weight loadWeight(String name, WeightFormat format, long rows, long cols);
+
+    /** The in-memory format {@code name} keeps when loaded as stored (F32, BF16 or F16). */
+    WeightFormat storedFormat(String name);
 
     /** Releases the files; arrays already loaded stay valid. */
     @Override

@@ -4,7 +4,7 @@ import io.skipllm.bench.MemoryBandwidth;
 import io.skipllm.bench.ThroughputBench;
 import io.skipllm.model.CausalLm;
 import io.skipllm.model.Model;
-import io.skipllm.model.RandomModels;
+import io.skipllm.weights.MatMul;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -29,12 +29,12 @@ final class BenchCommand implements Command {
     @Override
     public String usage() {
         return "bench --model DIR|random:SPEC [--strategies unified,skipdecode,early-exit] [--speedups 2,5]"
-                + " [--batch-sizes 1,2,8] [--beams K] [--prompt-tokens P] [--new-tokens N] [--response-lengths LIST] [--warmup W] [--repeats R] [--json]";
+                + " [--batch-sizes 1,2,8] [--beams K] [--prompt-tokens P] [--new-tokens N] [--response-lengths LIST] [--warmup W] [--repeats R] [--weights W] [--json]";
     }
 
     @Override
     public void run(String[] argv, PrintStream out, PrintStream err) {
-        Args args = Args.parse(name(), argv, Set.of("model", "strategies", "speedups", "batch-sizes", "beams",
+        Args args = Args.parse(name(), argv, Set.of("model", ModelLoading.WEIGHTS, "strategies", "speedups", "batch-sizes", "beams",
                 "prompt-tokens", "new-tokens", "response-lengths", "warmup", "repeats", "seed"), Set.of("json", "debug"));
         String modelSpec = args.required("model");
         int[] responseLengths = args.intList("response-lengths");
@@ -48,17 +48,12 @@ final class BenchCommand implements Command {
                 responseLengths == null ? List.of() : Arrays.stream(responseLengths).boxed().toList(),
                 args.integer("warmup", 1), args.integer("repeats", 3), args.integer("seed", 1));
 
-        CausalLm network;
-        Model loaded = null;
-        if (modelSpec.startsWith("random:")) {
-            network = RandomModels.fromSpec(modelSpec);
-        } else {
-            loaded = Model.load(Path.of(modelSpec));
-            network = loaded.network();
-        }
+        Model loaded = ModelLoading.load(modelSpec, ModelLoading.options(args));
+        CausalLm network = loaded.network();
         try {
-            err.printf("bench: %s, %d layers, layer %.1f MB, head %.1f MB%n", modelSpec, network.config().numLayers(),
-                    network.layerWeightBytes() / 1e6, network.headWeightBytes() / 1e6);
+            err.printf("bench: %s, %d layers, weights %s, layer %.1f MB, head %.1f MB; kernels: %s%n", modelSpec,
+                    network.config().numLayers(), network.weightFormat(), network.layerWeightBytes() / 1e6,
+                    network.headWeightBytes() / 1e6, MatMul.kernelName());
             List<ThroughputBench.Row> rows = new ThroughputBench(network).run(options, err);
             // measured in the same run: the ceiling for the weight-read rate of the rows
             MemoryBandwidth.Result memory = MemoryBandwidth.measure(512L << 20, 5);
@@ -68,7 +63,12 @@ final class BenchCommand implements Command {
             if (args.flag("json")) {
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("model", modelSpec);
-                json.put("rows", rows.stream().map(ThroughputBench.Row::toJson).toList());
+                json.put("weights", network.weightFormat());
+                json.put("rows", rows.stream().map(r -> {
+                    Map<String, Object> row = r.toJson();
+                    row.put("weights", network.weightFormat());
+                    return row;
+                }).toList());
                 json.put("memory_read_gb_per_s", memoryGbPerS);
                 json.put("memory_probes_gb_per_s", Map.of("sum", memory.sumBytesPerS() / 1e9,
                         "matrix_vector", memory.matrixVectorBytesPerS() / 1e9));

@@ -8,7 +8,7 @@ import io.skipllm.eval.TranslationExample;
 import io.skipllm.eval.TranslationPrompts;
 import io.skipllm.generation.TextCodec;
 import io.skipllm.model.Model;
-import io.skipllm.model.ShippedModel;
+import io.skipllm.model.LoadOptions;
 import io.skipllm.tokenizer.Tokenizer;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -36,12 +36,12 @@ final class EvalCommand implements Command {
     public String usage() {
         return "eval [--model DIR] --data FILE [--dev FILE] [--strategies " + DEFAULT_STRATEGIES
                 + "(,skipdecode,early-exit)] [--speedups 2,3] [--beams K] [--batch-size 16] [--limit N] [--dev-limit N]"
-                + " [--max-new-tokens 160] [--template T] [--examples 3] [--json]";
+                + " [--max-new-tokens 160] [--template T] [--examples 3] [--weights W] [--json]";
     }
 
     @Override
     public void run(String[] argv, PrintStream out, PrintStream err) {
-        Args args = Args.parse(name(), argv, Set.of("model", "data", "dev", "strategies", "speedups", "beams",
+        Args args = Args.parse(name(), argv, Set.of("model", ModelLoading.WEIGHTS, "data", "dev", "strategies", "speedups", "beams",
                 "batch-size", "limit", "dev-limit", "max-new-tokens", "template", "examples"), Set.of("json", "debug"));
         Evaluation.Options options = new Evaluation.Options(
                 Arrays.stream(args.string("strategies", DEFAULT_STRATEGIES).split(",", -1)).map(String::trim).toList(),
@@ -54,10 +54,11 @@ final class EvalCommand implements Command {
         Path devFile = devFile(args, dataFile, options);
         List<TranslationExample> dev = devFile == null ? null : TranslationData.read(devFile, positive(args, "dev-limit"));
         String modelSpec = args.string("model", null);
+        LoadOptions loadOptions = ModelLoading.options(args);
         // Without --model: the shipped translation model, as for generate (it was trained on this template).
         String modelDir = modelSpec == null ? "shipped:translation-base" : modelSpec;
 
-        try (Model model = modelSpec == null ? ShippedModel.load() : Model.load(Path.of(modelSpec))) {
+        try (Model model = ModelLoading.load(modelSpec, loadOptions)) {
             Tokenizer tokenizer = model.tokenizer().orElseThrow(() -> new BadInputException("model " + modelDir
                     + " has no tokenizer.json; eval needs it to encode the data and decode the output"));
             List<Integer> eos = model.config().eosTokenIds();

@@ -6,6 +6,7 @@ import io.skipllm.generation.GenerationResult;
 import io.skipllm.generation.Generator;
 import io.skipllm.generation.Hypothesis;
 import io.skipllm.generation.TokenStreamListener;
+import io.skipllm.model.LoadOptions;
 import io.skipllm.model.Model;
 import io.skipllm.model.RandomModels;
 import io.skipllm.model.ShippedModel;
@@ -49,21 +50,22 @@ final class GenerateCommand implements Command {
                 + " [--strategy S] [--speedup R | --retained LIST] [--max-new-tokens N] [--beams K] [--length-penalty X]"
                 + " [--early-stopping] [--no-repeat-ngram N] [--num-return K] [--repetition-penalty X]"
                 + " [--do-sample] [--temperature T] [--top-k K (50 when sampling)] [--top-p P] [--seed S]"
-                + " [--stop TEXT] [--stop-ids I,J] [--json]   (any of --temperature/--top-k/--top-p/--seed samples)";
+                + " [--stop TEXT] [--stop-ids I,J] [--weights stored|f32|bf16|f16|q8_0] [--json]   (any of --temperature/--top-k/--top-p/--seed samples)";
     }
 
     @Override
     public void run(String[] argv, PrintStream out, PrintStream err) {
         Set<String> valued = new HashSet<>(SkipOptions.NAMES);
-        valued.addAll(Set.of("model", "prompt", "prompt-ids", "batch-file", "max-new-tokens", "beams",
+        valued.addAll(Set.of("model", ModelLoading.WEIGHTS, "prompt", "prompt-ids", "batch-file", "max-new-tokens", "beams",
                 "length-penalty", "no-repeat-ngram", "num-return", "repetition-penalty", "temperature", "top-k",
                 "top-p", "seed", "stop", "stop-ids"));
         Args args = Args.parse(name(), argv, valued, Set.of("json", "debug", "do-sample", "early-stopping"));
 
         Prompts prompts = Prompts.from(args);
         GenerationConfig.Builder builder = configBuilder(args); // every option checked before the model is loaded
+        LoadOptions loadOptions = ModelLoading.options(args);
 
-        try (Model model = loadModel(args)) {
+        try (Model model = ModelLoading.load(args.string("model", null), loadOptions)) {
             RetainedLayers retained = SkipOptions.resolve(args, model.config().numLayers());
             GenerationConfig config = builder.retainedLayers(retained).build();
             Generator generator = new Generator(model.decoder(), model.tokenizer().orElse(null));
@@ -198,16 +200,6 @@ final class GenerateCommand implements Command {
         return "";
     }
 
-    private static Model loadModel(Args args) {
-        String spec = args.string("model", null);
-        if (spec == null) {
-            return ShippedModel.load();
-        }
-        if (spec.startsWith("random:")) {
-            return Model.of(RandomModels.fromSpec(spec));
-        }
-        return Model.load(Path.of(spec));
-    }
 
     /** Prints each token as it is generated: its text, or its id (comma-separated) without a tokenizer. */
     private static TokenStreamListener streamingPrinter(PrintStream out, boolean text) {

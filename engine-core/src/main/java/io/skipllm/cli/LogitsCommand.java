@@ -1,6 +1,7 @@
 package io.skipllm.cli;
 
 import io.skipllm.model.DecodeSession;
+import io.skipllm.model.LoadOptions;
 import io.skipllm.model.Model;
 import io.skipllm.planner.RetainedLayers;
 import java.io.PrintStream;
@@ -24,13 +25,13 @@ final class LogitsCommand implements Command {
 
     @Override
     public String usage() {
-        return "logits --model DIR --prompt-ids I,J,K [--decode-ids A,B] [--strategy S] [--speedup R | --retained 0,3,6]";
+        return "logits --model DIR --prompt-ids I,J,K [--decode-ids A,B] [--strategy S] [--speedup R | --retained 0,3,6] [--weights stored|f32|bf16|f16|q8_0]";
     }
 
     @Override
     public void run(String[] argv, PrintStream out, PrintStream err) {
         Set<String> valued = new java.util.HashSet<>(SkipOptions.NAMES);
-        valued.addAll(Set.of("model", "prompt-ids", "decode-ids"));
+        valued.addAll(Set.of("model", ModelLoading.WEIGHTS, "prompt-ids", "decode-ids"));
         Args args = Args.parse(name(), argv, valued, Set.of("debug"));
         int[] prompt = args.intList("prompt-ids");
         if (prompt == null) {
@@ -40,9 +41,10 @@ final class LogitsCommand implements Command {
         if (decodeIds == null) {
             decodeIds = new int[0];
         }
-        Path dir = Path.of(args.required("model"));
+        String dir = args.required("model");
+        LoadOptions loadOptions = ModelLoading.options(args);
 
-        try (Model model = Model.load(dir)) {
+        try (Model model = ModelLoading.load(dir, loadOptions)) {
             RetainedLayers retained = SkipOptions.resolve(args, model.config().numLayers());
             float[][] rows = new float[1 + decodeIds.length][];
             try (DecodeSession session = model.decoder().start(new int[][] {prompt}, decodeIds.length, retained)) {

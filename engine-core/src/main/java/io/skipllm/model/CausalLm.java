@@ -43,6 +43,9 @@ public interface CausalLm {
     /** Bytes of the weights read once per token outside the layers: final norm and LM head. */
     long headWeightBytes();
 
+    /** The in-memory format of the weight matrices ({@code f32}, {@code bf16}, {@code f16}, {@code q8_0}). */
+    String weightFormat();
+
     /**
      * Frees the weights' native memory at once (ND4J would otherwise hold it until garbage collection).
      * The network must not be used afterwards: ND4J would read freed memory. {@link Model#close} calls

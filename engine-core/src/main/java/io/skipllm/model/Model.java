@@ -6,14 +6,16 @@ import io.skipllm.generation.Generator;
 import io.skipllm.model.bloom.BloomModel;
 import io.skipllm.model.bloom.BloomWeights;
 import io.skipllm.model.llama.LlamaModel;
+import io.skipllm.model.layers.HostArrays;
 import io.skipllm.model.llama.LlamaWeights;
 import io.skipllm.tokenizer.Tokenizer;
+import io.skipllm.weights.WeightFormat;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A checkpoint loaded for inference: configuration, weights in the compute dtype (FLOAT), the
+ * A checkpoint loaded for inference: configuration, weights in the format the {@link LoadOptions} chose, the
  * skip-aware decoder over them and, when the directory has a {@code tokenizer.json}, the tokenizer.
  * Immutable after loading and safe to share between threads; each request gets its own
  * {@link DecodeSession}.
@@ -58,19 +60,42 @@ public final class Model implements AutoCloseable {
      * saying why (see {@link Backend}).
      */
     public static Model load(Path directory) {
+        return load(directory, LoadOptions.stored());
+    }
+
+    /**
+     * As {@link #load(Path)}, with the weights held as {@code options} say (default: as stored,
+     * memory-mapped). Before anything is read, the memory the weights need in that format is compared
+     * with what this process can get ({@link LoadMemory}); a model that does not fit is refused with
+     * {@link LoadMemory.ModelTooLargeException}.
+     */
+    public static Model load(Path directory, LoadOptions options) {
         Backend.require(); // a clear error if ND4J's backend cannot start here; logs which backend once
         CausalLm network;
         try (Checkpoint checkpoint = Checkpoint.open(directory);
              var ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             ModelConfig config = checkpoint.config();
+            WeightFormat stored = checkpoint.tensors().storedFormat(embeddingName(config, checkpoint));
+            // on a backend without host kernels every weight is widened to float32 ND4J arrays
+            WeightFormat inMemory = HostArrays.cpuBackend() ? options.format().orElse(stored) : WeightFormat.F32;
+            LoadMemory.requireFits(directory.toString(), ModelShapes.of(config, stored), inMemory);
             if (config instanceof LlamaConfig llama) {
-                network = new LlamaModel(LlamaWeights.load(llama, checkpoint.tensors()));
+                network = new LlamaModel(LlamaWeights.load(llama, checkpoint.tensors(), options));
             } else {
-                network = new BloomModel(BloomWeights.load((BloomConfig) config, checkpoint.tensors()));
+                network = new BloomModel(BloomWeights.load((BloomConfig) config, checkpoint.tensors(), options));
             }
         }
         Tokenizer tokenizer = Tokenizer.loadFromModelDir(directory).orElse(null);
         return new Model(directory, network, tokenizer);
+    }
+
+    /** The embedding tensor's name: its stored dtype stands for the checkpoint's. */
+    private static String embeddingName(ModelConfig config, Checkpoint checkpoint) {
+        if (config instanceof LlamaConfig) {
+            return "model.embed_tokens.weight";
+        }
+        String prefixed = "transformer.word_embeddings.weight";
+        return checkpoint.tensors().contains(prefixed) ? prefixed : "word_embeddings.weight";
     }
 
     /** Wraps an in-memory network (for example one with random weights for benchmarks). */

@@ -7,6 +7,11 @@ import io.skipllm.model.bloom.BloomWeights;
 import io.skipllm.model.llama.LlamaLayerWeights;
 import io.skipllm.model.llama.LlamaModel;
 import io.skipllm.model.llama.LlamaWeights;
+import io.skipllm.model.layers.HostArrays;
+import io.skipllm.weights.HalfFloats;
+import io.skipllm.weights.Weight;
+import io.skipllm.weights.WeightFormat;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -36,16 +41,35 @@ public final class RandomModels {
      * the defaults of those examples; {@code random:qwen2,...} adds q/k/v biases.
      */
     public static CausalLm fromSpec(String spec) {
+        return fromSpec(spec, LoadOptions.stored());
+    }
+
+    /**
+     * As {@link #fromSpec(String)}, with the weights held as {@code options} say: {@code dtype=} in the
+     * spec is the "stored" dtype (values are rounded to it, as a checkpoint in that dtype would hold
+     * them), {@code options} the in-memory format (default: the dtype). The memory the model needs is
+     * checked before anything is allocated ({@link LoadMemory}).
+     */
+    public static CausalLm fromSpec(String spec, LoadOptions options) {
         String body = spec.startsWith("random:") ? spec.substring("random:".length()) : spec;
         String[] parts = body.split(",");
         String family = parts[0].trim().toLowerCase(Locale.ROOT);
         Map<String, Integer> values = new HashMap<>(Map.of("layers", 32, "hidden", 1024,
                 "heads", 16, "vocab", 32000, "seed", 1, "intermediate", 2816, "context", 4096));
         Set<String> known = Set.of("layers", "hidden", "heads", "kv_heads", "intermediate", "vocab",
-                "seed", "context");
+                "seed", "context", "dtype");
+        WeightFormat dtype = WeightFormat.F32;
         for (int i = 1; i < parts.length; i++) {
             String[] kv = parts[i].split("=", 2);
             String key = kv[0].trim();
+            if (key.equals("dtype") && kv.length == 2) {
+                dtype = WeightFormat.parse(kv[1]);
+                if (dtype == WeightFormat.Q8_0) {
+                    throw new BadInputException("random model spec '" + spec + "': dtype is how a checkpoint stores "
+                            + "weights (f32, bf16 or f16); use --weights q8_0 to quantize at load");
+                }
+                continue;
+            }
             if (kv.length != 2 || !known.contains(key)) {
                 throw new BadInputException("random model spec '" + spec + "': expected key=value with keys "
                         + new TreeSet<>(known) + ", got '" + parts[i] + "'");
@@ -69,20 +93,61 @@ public final class RandomModels {
                     + "': hidden must be divisible by heads into an even head size, and heads by kv_heads");
         }
         long seed = values.get("seed");
-        return switch (family) {
-            case "llama", "qwen2" -> llama(new LlamaConfig(family.equals("llama") ? "LlamaForCausalLM" : "Qwen2ForCausalLM",
+        ModelConfig config = switch (family) {
+            case "llama", "qwen2" -> new LlamaConfig(family.equals("llama") ? "LlamaForCausalLM" : "Qwen2ForCausalLM",
                     hidden, values.get("intermediate"), values.get("layers"), heads, kvHeads, hidden / heads,
                     values.get("vocab"), values.get("context"), 1e-6, 10000.0, false, family.equals("qwen2"), "silu",
-                    List.of(2), 1, null), seed);
-            case "bloom" -> bloom(new BloomConfig("BloomForCausalLM", hidden, values.get("layers"), heads,
-                    values.get("vocab"), values.get("context"), 1e-5, List.of(2), 1, null), seed);
+                    List.of(2), 1, null);
+            case "bloom" -> new BloomConfig("BloomForCausalLM", hidden, values.get("layers"), heads,
+                    values.get("vocab"), values.get("context"), 1e-5, List.of(2), 1, null);
             default -> throw new BadInputException("random model spec '" + spec
                     + "': unknown family '" + family + "'; expected llama, qwen2 or bloom");
         };
+        WeightFormat inMemory = options.format().orElse(dtype);
+        LoadMemory.requireFits("random model " + spec, ModelShapes.of(config, dtype), inMemory);
+        Matrices matrices = new Matrices(dtype, inMemory);
+        return config instanceof LlamaConfig llama ? llama(llama, seed, matrices) : bloom((BloomConfig) config, seed, matrices);
+    }
+
+    /**
+     * Makes weight matrices from random float32 arrays: values rounded to the "stored" dtype, then held in
+     * the in-memory format (host weights on the CPU backend, float32 ND4J arrays elsewhere).
+     */
+    private record Matrices(WeightFormat stored, WeightFormat inMemory) {
+        static final Matrices F32 = new Matrices(WeightFormat.F32, WeightFormat.F32);
+
+        Weight of(INDArray values) {
+            if (!HostArrays.cpuBackend()) {
+                return Weight.ofArray(values);
+            }
+            int rows = (int) values.rows();
+            int cols = (int) values.columns();
+            FloatBuffer source = HostArrays.view(values);
+            Weight weight = Weight.convert((r, into) -> {
+                source.get(r * cols, into, 0, cols);
+                for (int i = 0; i < cols; i++) {
+                    into[i] = roundTo(stored, into[i]);
+                }
+            }, rows, cols, inMemory);
+            values.close();
+            return weight;
+        }
+
+        private static float roundTo(WeightFormat dtype, float v) {
+            return switch (dtype) {
+                case BF16 -> HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(v));
+                case F16 -> HalfFloats.f16ToFloat(HalfFloats.floatToF16(v));
+                default -> v;
+            };
+        }
     }
 
     /** A LLaMA-family network; {@code attentionBias} adds Qwen2-style q/k/v biases. */
     public static LlamaModel llama(LlamaConfig config, long seed) {
+        return llama(config, seed, Matrices.F32);
+    }
+
+    private static LlamaModel llama(LlamaConfig config, long seed, Matrices m) {
         try (var ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             Random rng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
             int h = config.hiddenSize();
@@ -93,20 +158,24 @@ public final class RandomModels {
             for (int l = 0; l < config.numLayers(); l++) {
                 layers.add(new LlamaLayerWeights(
                         norm(rng, h),
-                        normal(rng, std, qkvRows, h),
+                        m.of(normal(rng, std, qkvRows, h)),
                         config.attentionBias() ? normal(rng, 0.1, qkvRows) : null,
-                        normal(rng, std, h, (long) config.numHeads() * d),
+                        m.of(normal(rng, std, h, (long) config.numHeads() * d)),
                         norm(rng, h),
-                        normal(rng, std, 2L * config.intermediateSize(), h),
-                        normal(rng, 1.0 / Math.sqrt(config.intermediateSize()), h, config.intermediateSize())));
+                        m.of(normal(rng, std, 2L * config.intermediateSize(), h)),
+                        m.of(normal(rng, 1.0 / Math.sqrt(config.intermediateSize()), h, config.intermediateSize()))));
             }
-            INDArray embed = normal(rng, 1.0, config.vocabSize(), h);
-            INDArray head = config.tieWordEmbeddings() ? embed : normal(rng, std, config.vocabSize(), h);
+            Weight embed = m.of(normal(rng, 1.0, config.vocabSize(), h));
+            Weight head = config.tieWordEmbeddings() ? embed : m.of(normal(rng, std, config.vocabSize(), h));
             return new LlamaModel(new LlamaWeights(config, embed, layers, norm(rng, h), head));
         }
     }
 
     public static BloomModel bloom(BloomConfig config, long seed) {
+        return bloom(config, seed, Matrices.F32);
+    }
+
+    private static BloomModel bloom(BloomConfig config, long seed, Matrices m) {
         try (var ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             Random rng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
             int h = config.hiddenSize();
@@ -115,16 +184,16 @@ public final class RandomModels {
             for (int l = 0; l < config.numLayers(); l++) {
                 layers.add(new BloomLayerWeights(
                         norm(rng, h), normal(rng, 0.1, h),
-                        normal(rng, std, 3L * h, h), normal(rng, 0.1, 3L * h),
-                        normal(rng, std, h, h), normal(rng, 0.1, h),
+                        m.of(normal(rng, std, 3L * h, h)), normal(rng, 0.1, 3L * h),
+                        m.of(normal(rng, std, h, h)), normal(rng, 0.1, h),
                         norm(rng, h), normal(rng, 0.1, h),
-                        normal(rng, std, 4L * h, h), normal(rng, 0.1, 4L * h),
-                        normal(rng, 0.5 * std, h, 4L * h), normal(rng, 0.1, h)));
+                        m.of(normal(rng, std, 4L * h, h)), normal(rng, 0.1, 4L * h),
+                        m.of(normal(rng, 0.5 * std, h, 4L * h)), normal(rng, 0.1, h)));
             }
             // embeddings at Hugging Face's initializer_range (0.02): the embedding LayerNorm makes the
             // hidden states independent of it, but the head is tied, and at std 1 its logits were so
             // large that every layer's prediction was the input token with probability 1.0
-            return new BloomModel(new BloomWeights(config, normal(rng, 0.02, config.vocabSize(), h),
+            return new BloomModel(new BloomWeights(config, m.of(normal(rng, 0.02, config.vocabSize(), h)),
                     norm(rng, h), normal(rng, 0.1, h), layers, norm(rng, h), normal(rng, 0.1, h)));
         }
     }

@@ -42,7 +42,11 @@ public final class ReferenceLogits {
      * @param error         the exception's message when the case could not run, else null
      */
     public record CaseResult(String fixture, String name, double maxAbsDiff, boolean argmaxAgrees, int rows,
-            String error) {
+            String error, int argmaxAgreeingRows) {
+
+        CaseResult(String fixture, String name, double maxAbsDiff, boolean argmaxAgrees, int rows, String error) {
+            this(fixture, name, maxAbsDiff, argmaxAgrees, rows, error, argmaxAgrees ? rows : 0);
+        }
 
         public boolean passed(double tolerance) {
             return error == null && rows > 0 && maxAbsDiff <= tolerance && argmaxAgrees;
@@ -83,9 +87,18 @@ public final class ReferenceLogits {
     }
 
     public static CaseResult runCase(Path dir, JsonNode c) {
+        return runCase(dir, c, LoadOptions.stored());
+    }
+
+    /**
+     * One case with the weights loaded as {@code options} say: BF16/F16 conversions must pass at
+     * {@link #TOLERANCE}; Q8_0 is reported (its error is the quantization's, larger by design).
+     * {@link CaseResult#argmaxAgreeingRows} counts the rows whose top-1 agrees.
+     */
+    public static CaseResult runCase(Path dir, JsonNode c, LoadOptions options) {
         String fixture = dir.getFileName().toString();
         String name = c.get("name").asText();
-        try (Model model = Model.load(dir)) {
+        try (Model model = Model.load(dir, options)) {
             RetainedLayers retained = LayerSkipPlanner.plan(SkipStrategy.fromName(c.get("strategy").asText()),
                     model.config().numLayers(), c.get("speedup").asDouble());
             if (!Arrays.equals(ints(c.get("retained")), retained.indices())) {
@@ -106,7 +119,7 @@ public final class ReferenceLogits {
                     cmp.add(c.get("logits"), k + 1, session.decode(tokens));
                 }
             }
-            return new CaseResult(fixture, name, cmp.maxDiff, cmp.argmaxAgrees, cmp.rows, null);
+            return new CaseResult(fixture, name, cmp.maxDiff, cmp.argmaxAgrees, cmp.rows, null, cmp.agreeing);
         } catch (RuntimeException e) {
             return new CaseResult(fixture, name, Double.NaN, false, 0,
                     e.getClass().getSimpleName() + ": " + e.getMessage());
@@ -118,6 +131,7 @@ public final class ReferenceLogits {
         double maxDiff;
         boolean argmaxAgrees = true;
         int rows;
+        int agreeing;
 
         void add(JsonNode perPrompt, int row, INDArray logits) {
             for (int b = 0; b < perPrompt.size(); b++) {
@@ -132,7 +146,9 @@ public final class ReferenceLogits {
                     double d = Float.isFinite(got[i]) ? Math.abs(want[i] - got[i]) : Double.NaN;
                     maxDiff = Double.isNaN(d) || Double.isNaN(maxDiff) ? Double.NaN : Math.max(maxDiff, d);
                 }
-                argmaxAgrees &= argmax(want) == argmax(got);
+                boolean agrees = argmax(want) == argmax(got);
+                argmaxAgrees &= agrees;
+                agreeing += agrees ? 1 : 0;
                 rows++;
             }
         }

@@ -41,6 +41,11 @@ public final class ShippedModel {
 
     /** Loads the shipped model. */
     public static Model load() {
+        return load(LoadOptions.stored());
+    }
+
+    /** Loads the shipped model with its weights held as {@code options} say. */
+    public static Model load(LoadOptions options) {
         if (!available()) {
             throw new SkipLlmException("this build of skipllm carries no default model (resources "
                     + RESOURCE_DIR + " missing); pass --model DIR");
@@ -53,7 +58,7 @@ public final class ShippedModel {
                     Files.copy(in, dir.resolve(file), StandardCopyOption.REPLACE_EXISTING);
                 }
             }
-            return Model.load(dir);
+            return Model.load(dir, options);
         } catch (IOException e) {
             throw new SkipLlmException("cannot unpack the shipped default model to "
                     + (dir == null ? "a temporary directory" : dir) + ": " + e, e);

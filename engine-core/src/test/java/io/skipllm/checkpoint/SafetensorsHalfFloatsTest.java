@@ -1,5 +1,6 @@
 package io.skipllm.checkpoint;
 
+import io.skipllm.weights.HalfFloats;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -30,8 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
+import io.skipllm.weights.Weight;
+import io.skipllm.weights.WeightFormat;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * LlamaWeights.load and BloomWeights.load on tiny checkpoints written by the test: every tensor lands
@@ -57,14 +58,14 @@ class WeightsLoadTest {
             LlamaLayerWeights l = w.layers().get(i);
             assertArrayEquals(new long[] {(HEADS + 2 * KV_HEADS) * HEAD_DIM, HIDDEN}, l.qkvProj().shape());
             assertArrayEquals(concat(t, p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight",
-                    p + "self_attn.v_proj.weight"), flat(l.qkvProj()));
+                    p + "self_attn.v_proj.weight"), l.qkvProj().toFloats());
             int q = HEADS * HEAD_DIM;
             int kv = KV_HEADS * HEAD_DIM;
             assertArrayEquals(t.values.get(p + "self_attn.k_proj.weight"),
-                    flat(l.qkvProj().get(NDArrayIndex.interval(q, q + kv), NDArrayIndex.all())));
+                    Arrays.copyOfRange(l.qkvProj().toFloats(), q * HIDDEN, (q + kv) * HIDDEN));
             assertNull(l.qkvBias());
             assertArrayEquals(new long[] {2L * INTERMEDIATE, HIDDEN}, l.gateUpProj().shape());
-            assertArrayEquals(concat(t, p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"), flat(l.gateUpProj()));
+            assertArrayEquals(concat(t, p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"), l.gateUpProj().toFloats());
             assertValues(t, p + "self_attn.o_proj.weight", l.oProj());
             assertValues(t, p + "mlp.down_proj.weight", l.downProj());
             assertValues(t, p + "input_layernorm.weight", l.inputLayernorm());
@@ -190,7 +191,7 @@ class WeightsLoadTest {
         t.put("h.1.self_attention.query_key_value.weight", weight, 3 * HIDDEN, HIDDEN);
         t.put("h.1.self_attention.query_key_value.bias", bias, 3 * HIDDEN);
         BloomLayerWeights l = loadBloom(t).layers().get(1);
-        float[] w = flat(l.qkvWeight());
+        float[] w = l.qkvWeight().toFloats();
         float[] b = flat(l.qkvBias());
         for (int j = 0; j < 3; j++) {
             for (int h = 0; h < HEADS; h++) {
@@ -226,7 +227,7 @@ class WeightsLoadTest {
     }
 
     @Test
-    void f16AndBf16WeightsAreWidened() throws IOException {
+    void f16MatricesStayF16AndBf16NormsAreWidened() throws IOException {
         TinyCheckpoints.Tensors t = TinyCheckpoints.llamaTensors(true, false, 12);
         SafetensorsWriter w = new SafetensorsWriter();
         short[] ones = new short[VOCAB * HIDDEN];
@@ -248,8 +249,9 @@ class WeightsLoadTest {
         w.write(ckpt.resolve("model.safetensors"));
         try (Checkpoint c = Checkpoint.open(ckpt)) {
             LlamaWeights weights = LlamaWeights.load((LlamaConfig) c.config(), c.tensors());
-            assertEquals(DataType.FLOAT, weights.embedTokens().dataType());
-            assertEquals(1f, weights.embedTokens().getFloat(3, 5));
+            assertEquals(WeightFormat.F16, weights.embedTokens().format());
+            assertEquals(1f, weights.embedTokens().toFloats()[3 * HIDDEN + 5]);
+            assertEquals(DataType.FLOAT, weights.norm().dataType());
             assertEquals(0.5f, weights.norm().getFloat(7));
         }
     }
@@ -276,6 +278,11 @@ class WeightsLoadTest {
         assertEquals(DataType.FLOAT, actual.dataType());
         assertArrayEquals(t.shapes.get(name), actual.shape(), name);
         assertArrayEquals(t.values.get(name), flat(actual), name);
+    }
+
+    private static void assertValues(TinyCheckpoints.Tensors t, String name, Weight actual) {
+        assertArrayEquals(t.shapes.get(name), actual.shape(), name);
+        assertArrayEquals(t.values.get(name), actual.toFloats(), name);
     }
 
     private static float[] concat(TinyCheckpoints.Tensors t, String... names) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.skipllm.checkpoint.Checkpoint;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,5 +38,66 @@ class ReferenceLogitsTest {
             }
         }
         return tests.stream();
+    }
+
+    /**
+     * Every fixture with its matrices converted at load to BF16, F16 and F32: BF16/F16 fixtures keep
+     * the same numbers when converted to their own format or widened, so they must still pass at the
+     * tolerance; F32 fixtures narrowed to 16 bits lose precision, so only those stored in 16 bits (and
+     * everything widened to F32) are held to it.
+     */
+    @TestFactory
+    Stream<DynamicTest> convertedFormatsMatchReferenceLogits() throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Path dir : ReferenceLogits.fixtureDirs(FIXTURES)) {
+            String stored = storedDtype(dir);
+            for (String format : List.of("f32", stored)) {
+                JsonNode c = json.readTree(dir.resolve("expected.json").toFile()).get("cases").get(0);
+                tests.add(DynamicTest.dynamicTest(dir.getFileName() + " as " + format, () -> {
+                    ReferenceLogits.CaseResult r = ReferenceLogits.runCase(dir, c, LoadOptions.parse(format));
+                    assertTrue(r.passed(ReferenceLogits.TOLERANCE), r.toString());
+                }));
+            }
+        }
+        return tests.stream();
+    }
+
+    /**
+     * Q8_0 on every fixture, every case: quantization error is not float rounding, so the bound is
+     * looser (measured 0.07-0.50 on these tiny random models, whose logits are of order 1-10; a wrong
+     * scale or block would be off by whole units), and the top-1 token must agree on most rows. The measured figures are printed for docs/benchmarks.md.
+     */
+    @TestFactory
+    Stream<DynamicTest> q8ZeroStaysCloseToReferenceLogits() throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Path dir : ReferenceLogits.fixtureDirs(FIXTURES)) {
+            for (JsonNode c : json.readTree(dir.resolve("expected.json").toFile()).get("cases")) {
+                tests.add(DynamicTest.dynamicTest(dir.getFileName() + " / " + c.get("name").asText() + " q8_0", () -> {
+                    ReferenceLogits.CaseResult r = ReferenceLogits.runCase(dir, c, LoadOptions.parse("q8_0"));
+                    System.out.printf("q8_0 %s / %s: max |logit error| %.4f, top-1 agrees on %d of %d rows%n",
+                            r.fixture(), r.name(), r.maxAbsDiff(), r.argmaxAgreeingRows(), r.rows());
+                    assertTrue(r.error() == null && r.rows() > 0, r.toString());
+                    assertTrue(r.maxAbsDiff() < Q8_MAX_LOGIT_ERROR, r.toString());
+                    // near-ties of these random models flip under quantization: most rows, not all
+                    assertTrue(r.argmaxAgreeingRows() >= 0.8 * r.rows(), r.toString());
+                }));
+            }
+        }
+        return tests.stream();
+    }
+
+    /** Largest logit error accepted from Q8_0 weights on the fixtures. */
+    static final double Q8_MAX_LOGIT_ERROR = 0.75;
+
+    /** The dtype of the fixture's embedding tensor ("f32", "bf16" or "f16"), from its safetensors header. */
+    private static String storedDtype(Path dir) {
+        try (Checkpoint c = Checkpoint.open(dir)) {
+            String name = c.tensors().contains("model.embed_tokens.weight") ? "model.embed_tokens.weight"
+                    : c.tensors().names().stream().filter(n -> n.endsWith("word_embeddings.weight")).findFirst()
+                            .orElseThrow();
+            return c.tensors().storedFormat(name).label();
+        }
     }
 }

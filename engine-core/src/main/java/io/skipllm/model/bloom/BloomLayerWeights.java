@@ -1,9 +1,10 @@
 package io.skipllm.model.bloom;
 
+import io.skipllm.weights.Weight;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * One BLOOM block, in the compute dtype (FLOAT), matrices in Hugging Face's {@code [out, in]} layout.
+ * One BLOOM block, matrices in the model's weight format, norms and biases in float32, matrices in Hugging Face's {@code [out, in]} layout.
  *
  * <p>BLOOM stores {@code self_attention.query_key_value} interleaved per head ({@code [heads, 3,
  * headDim]} along the output dimension). The loader reorders it to the block layout the shared
@@ -25,14 +26,22 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public record BloomLayerWeights(
         INDArray inputLayernormWeight,
         INDArray inputLayernormBias,
-        INDArray qkvWeight,
+        Weight qkvWeight,
         INDArray qkvBias,
-        INDArray denseWeight,
+        Weight denseWeight,
         INDArray denseBias,
         INDArray postAttentionLayernormWeight,
         INDArray postAttentionLayernormBias,
-        INDArray fcWeight,
+        Weight fcWeight,
         INDArray fcBias,
-        INDArray projWeight,
+        Weight projWeight,
         INDArray projBias) {
+
+    /** Bytes a step reads from this block: the matrices in their format, norms and biases in float32. */
+    public long bytes() {
+        long small = inputLayernormWeight.length() + inputLayernormBias.length() + qkvBias.length()
+                + denseBias.length() + postAttentionLayernormWeight.length() + postAttentionLayernormBias.length()
+                + fcBias.length() + projBias.length();
+        return qkvWeight.bytes() + denseWeight.bytes() + fcWeight.bytes() + projWeight.bytes() + small * Float.BYTES;
+    }
 }

@@ -7,9 +7,11 @@ import io.skipllm.model.NativeArrays;
 import io.skipllm.model.layers.Activations;
 import io.skipllm.model.layers.Alibi;
 import io.skipllm.model.layers.CachedAttention;
+import io.skipllm.model.layers.Embeddings;
 import io.skipllm.model.layers.Linear;
 import io.skipllm.model.layers.Norms;
 import io.skipllm.model.layers.RotaryEmbedding;
+import io.skipllm.weights.Weight;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -46,7 +48,7 @@ public final class BloomModel implements CausalLm {
 
     @Override
     public INDArray embed(int[] ids) {
-        INDArray rows = Nd4j.pullRows(weights.wordEmbeddings(), 1, ids);
+        INDArray rows = Embeddings.lookup(weights.wordEmbeddings(), ids);
         return Norms.layer(rows, weights.embeddingLayernormWeight(), weights.embeddingLayernormBias(),
                 config.layerNormEps());
     }
@@ -120,29 +122,30 @@ public final class BloomModel implements CausalLm {
 
     @Override
     public long layerWeightBytes() {
-        BloomLayerWeights w = weights.layers().get(0);
-        long elements = w.inputLayernormWeight().length() + w.inputLayernormBias().length() + w.qkvWeight().length()
-                + w.qkvBias().length() + w.denseWeight().length() + w.denseBias().length()
-                + w.postAttentionLayernormWeight().length() + w.postAttentionLayernormBias().length()
-                + w.fcWeight().length() + w.fcBias().length() + w.projWeight().length() + w.projBias().length();
-        return elements * Float.BYTES;
+        return weights.layers().get(0).bytes();
     }
 
     @Override
     public long headWeightBytes() {
-        return (weights.finalLayernormWeight().length() + weights.finalLayernormBias().length()
-                + weights.wordEmbeddings().length()) * Float.BYTES;
+        return (weights.finalLayernormWeight().length() + weights.finalLayernormBias().length()) * Float.BYTES
+                + weights.wordEmbeddings().bytes();
+    }
+
+    @Override
+    public String weightFormat() {
+        return weights.wordEmbeddings().format().label();
     }
 
     /** Closes the base arrays. */
     @Override
     public void close() {
-        List<INDArray> arrays = new ArrayList<>(List.of(weights.wordEmbeddings(), weights.embeddingLayernormWeight(),
+        weights.wordEmbeddings().close();
+        List<INDArray> arrays = new ArrayList<>(List.of(weights.embeddingLayernormWeight(),
                 weights.embeddingLayernormBias(), weights.finalLayernormWeight(), weights.finalLayernormBias()));
         for (BloomLayerWeights w : weights.layers()) {
-            arrays.addAll(List.of(w.inputLayernormWeight(), w.inputLayernormBias(), w.qkvWeight(), w.qkvBias(),
-                    w.denseWeight(), w.denseBias(), w.postAttentionLayernormWeight(), w.postAttentionLayernormBias(),
-                    w.fcWeight(), w.fcBias(), w.projWeight(), w.projBias()));
+            List.of(w.qkvWeight(), w.denseWeight(), w.fcWeight(), w.projWeight()).forEach(Weight::close);
+            arrays.addAll(List.of(w.inputLayernormWeight(), w.inputLayernormBias(), w.qkvBias(), w.denseBias(),
+                    w.postAttentionLayernormWeight(), w.postAttentionLayernormBias(), w.fcBias(), w.projBias()));
         }
         arrays.add(alibi.getAndSet(null));
         NativeArrays.close(arrays);

@@ -2,12 +2,14 @@ package io.skipllm.model.bloom;
 
 import io.skipllm.checkpoint.TensorStore;
 import io.skipllm.model.BloomConfig;
+import io.skipllm.model.LoadOptions;
+import io.skipllm.weights.Weight;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * All weights of a BLOOM checkpoint, mirroring its tensor names (with or without the
- * {@code transformer.} prefix), in the compute dtype. The LM head is the word embedding matrix.
+ * {@code transformer.} prefix), matrices in the model's weight format. The LM head is the word embedding matrix.
  *
  * @param wordEmbeddings {@code word_embeddings.weight}, [vocab, hidden]
  * @param embeddingLayernormWeight {@code word_embeddings_layernorm.weight}, [hidden]
@@ -18,7 +20,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public record BloomWeights(
         BloomConfig config,
-        INDArray wordEmbeddings,
+        Weight wordEmbeddings,
         INDArray embeddingLayernormWeight,
         INDArray embeddingLayernormBias,
         List<BloomLayerWeights> layers,
@@ -38,6 +40,11 @@ public record BloomWeights(
      *     unsupported dtype; all tensors are checked before any is read, and nothing partial is returned
      */
     public static BloomWeights load(BloomConfig config, TensorStore tensors) {
-        return BloomWeightsLoader.load(config, tensors);
+        return load(config, tensors, LoadOptions.stored());
+    }
+
+    /** As {@link #load(BloomConfig, TensorStore)}, matrices in the format {@code options} ask for. */
+    public static BloomWeights load(BloomConfig config, TensorStore tensors, LoadOptions options) {
+        return BloomWeightsLoader.load(config, tensors, options);
     }
 }

@@ -4,6 +4,9 @@ import io.skipllm.checkpoint.LoadedTensors;
 import io.skipllm.checkpoint.TensorRequest;
 import io.skipllm.checkpoint.TensorStore;
 import io.skipllm.model.BloomConfig;
+import io.skipllm.model.LoadOptions;
+import io.skipllm.model.WeightLoading;
+import io.skipllm.weights.Weight;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -30,9 +33,9 @@ final class BloomWeightsLoader {
         this.prefix = prefix;
     }
 
-    static BloomWeights load(BloomConfig config, TensorStore tensors) {
+    static BloomWeights load(BloomConfig config, TensorStore tensors, LoadOptions options) {
         String prefix = tensors.contains(PREFIX + "word_embeddings.weight") ? PREFIX : "";
-        return new BloomWeightsLoader(config, prefix).load(tensors);
+        return new BloomWeightsLoader(config, prefix).load(tensors, options);
     }
 
     private String name(String suffix) {
@@ -43,28 +46,32 @@ final class BloomWeightsLoader {
         return prefix + "h." + i + "." + suffix;
     }
 
-    private BloomWeights load(TensorStore tensors) {
-        TensorRequest request = request(tensors);
+    private BloomWeights load(TensorStore tensors, LoadOptions options) {
+        TensorRequest small = smallTensors(tensors);
+        WeightLoading matrices = matrices(tensors, options);
+        matrices.validate();
+        small.validate();
         try (var ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
-                LoadedTensors loaded = request.load()) {
+                LoadedTensors loaded = small.load();
+                WeightLoading.Loaded weights = matrices.load()) {
             List<BloomLayerWeights> layers = new ArrayList<>();
             for (int i = 0; i < config.numLayers(); i++) {
-                layers.add(layer(loaded, i));
+                layers.add(layer(loaded, weights, i));
             }
-            BloomWeights weights = new BloomWeights(config, loaded.get(name("word_embeddings.weight")),
+            BloomWeights result = new BloomWeights(config, weights.get(name("word_embeddings.weight")),
                     loaded.get(name("word_embeddings_layernorm.weight")),
                     loaded.get(name("word_embeddings_layernorm.bias")), layers, loaded.get(name("ln_f.weight")),
                     loaded.get(name("ln_f.bias")));
             loaded.keep();
-            return weights;
+            weights.keep();
+            return result;
         }
     }
 
-    private TensorRequest request(TensorStore tensors) {
+    /** Norms and biases: float32 arrays. */
+    private TensorRequest smallTensors(TensorStore tensors) {
         long h = config.hiddenSize();
-        long ff = config.intermediateSize();
         TensorRequest request = new TensorRequest(tensors)
-                .add(name("word_embeddings.weight"), config.vocabSize(), h)
                 .add(name("word_embeddings_layernorm.weight"), h)
                 .add(name("word_embeddings_layernorm.bias"), h)
                 .add(name("ln_f.weight"), h)
@@ -72,29 +79,54 @@ final class BloomWeightsLoader {
         for (int i = 0; i < config.numLayers(); i++) {
             request.add(layer(i, "input_layernorm.weight"), h)
                     .add(layer(i, "input_layernorm.bias"), h)
-                    .add(layer(i, "self_attention.query_key_value.weight"), 3 * h, h)
                     .add(layer(i, "self_attention.query_key_value.bias"), 3 * h)
-                    .add(layer(i, "self_attention.dense.weight"), h, h)
                     .add(layer(i, "self_attention.dense.bias"), h)
                     .add(layer(i, "post_attention_layernorm.weight"), h)
                     .add(layer(i, "post_attention_layernorm.bias"), h)
-                    .add(layer(i, "mlp.dense_h_to_4h.weight"), ff, h)
-                    .add(layer(i, "mlp.dense_h_to_4h.bias"), ff)
-                    .add(layer(i, "mlp.dense_4h_to_h.weight"), h, ff)
+                    .add(layer(i, "mlp.dense_h_to_4h.bias"), config.intermediateSize())
                     .add(layer(i, "mlp.dense_4h_to_h.bias"), h);
         }
         return request;
     }
 
-    private BloomLayerWeights layer(LoadedTensors t, int i) {
+    /** The matrices, in the format the options ask for. */
+    private WeightLoading matrices(TensorStore tensors, LoadOptions options) {
+        long h = config.hiddenSize();
+        long ff = config.intermediateSize();
+        WeightLoading request = new WeightLoading(tensors, options).add(name("word_embeddings.weight"), config.vocabSize(), h);
+        for (int i = 0; i < config.numLayers(); i++) {
+            request.add(layer(i, "self_attention.query_key_value.weight"), 3 * h, h)
+                    .add(layer(i, "self_attention.dense.weight"), h, h)
+                    .add(layer(i, "mlp.dense_h_to_4h.weight"), ff, h)
+                    .add(layer(i, "mlp.dense_4h_to_h.weight"), h, ff);
+        }
+        return request;
+    }
+
+    private BloomLayerWeights layer(LoadedTensors t, WeightLoading.Loaded w, int i) {
         return new BloomLayerWeights(
                 t.get(layer(i, "input_layernorm.weight")), t.get(layer(i, "input_layernorm.bias")),
-                t.transform(layer(i, "self_attention.query_key_value.weight"), this::qkvToBlocks),
+                w.replace(layer(i, "self_attention.query_key_value.weight"), this::qkvToBlocks),
                 t.transform(layer(i, "self_attention.query_key_value.bias"), this::qkvToBlocks),
-                t.get(layer(i, "self_attention.dense.weight")), t.get(layer(i, "self_attention.dense.bias")),
+                w.get(layer(i, "self_attention.dense.weight")), t.get(layer(i, "self_attention.dense.bias")),
                 t.get(layer(i, "post_attention_layernorm.weight")), t.get(layer(i, "post_attention_layernorm.bias")),
-                t.get(layer(i, "mlp.dense_h_to_4h.weight")), t.get(layer(i, "mlp.dense_h_to_4h.bias")),
-                t.get(layer(i, "mlp.dense_4h_to_h.weight")), t.get(layer(i, "mlp.dense_4h_to_h.bias")));
+                w.get(layer(i, "mlp.dense_h_to_4h.weight")), t.get(layer(i, "mlp.dense_h_to_4h.bias")),
+                w.get(layer(i, "mlp.dense_4h_to_h.weight")), t.get(layer(i, "mlp.dense_4h_to_h.bias")));
+    }
+
+    /** {@link #qkvToBlocks(INDArray)} for a weight matrix in any format (a reordered copy). */
+    private Weight qkvToBlocks(Weight fused) {
+        if (!fused.onHost()) {
+            return Weight.ofArray(qkvToBlocks(fused.array()));
+        }
+        int heads = config.numHeads();
+        int headDim = config.headDim();
+        // block row (part, head, d) comes from interleaved row (head, part, d)
+        return fused.reorderRows(r -> {
+            int part = r / (heads * headDim);
+            int head = (r / headDim) % heads;
+            return (head * 3 + part) * headDim + r % headDim;
+        });
     }
 
     /**

@@ -25,6 +25,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class HostArrays {
 
     private static volatile Boolean enabled;
+    private static volatile Boolean cpu;
 
     private HostArrays() {
     }
@@ -34,7 +35,16 @@ public final class HostArrays {
      * when the caller must use ND4J ops instead.
      */
     public static FloatBuffer floats(INDArray array) {
-        if (array == null || !enabled() || array.dataType() != DataType.FLOAT || array.ordering() != 'c'
+        return enabled() ? view(array) : null;
+    }
+
+    /**
+     * As {@link #floats}, whether or not the host loops are switched on: for callers that work on host
+     * memory in any case (the weight kernels of the CPU backend). Null for arrays that are not one packed
+     * float block on the host, and on a backend other than the CPU.
+     */
+    public static FloatBuffer view(INDArray array) {
+        if (array == null || !cpuBackend() || array.dataType() != DataType.FLOAT || array.ordering() != 'c'
                 || !dense(array) || array.offset() != array.data().offset()
                 || array.data().length() < array.length() || array.length() > Integer.MAX_VALUE
                 || array.length() == 0) {
@@ -64,11 +74,21 @@ public final class HostArrays {
         return true;
     }
 
+    /** Whether ND4J runs on the CPU (its arrays then live in host memory); asked once. */
+    public static boolean cpuBackend() {
+        Boolean on = cpu;
+        if (on == null) {
+            on = "CPU".equals(Backend.require().name());
+            cpu = on;
+        }
+        return on;
+    }
+
     /** Whether host loops are in use: on the CPU backend unless switched off. */
     public static boolean enabled() {
         Boolean on = enabled;
         if (on == null) {
-            on = !Boolean.getBoolean("skipllm.nd4jOpsOnly") && "CPU".equals(Backend.require().name());
+            on = !Boolean.getBoolean("skipllm.nd4jOpsOnly") && cpuBackend();
             enabled = on;
         }
         return on;
@@ -79,6 +99,6 @@ public final class HostArrays {
      * does the same for a whole run). Switching on has no effect on a backend other than the CPU.
      */
     public static void setEnabled(boolean on) {
-        enabled = on && "CPU".equals(Backend.require().name());
+        enabled = on && cpuBackend();
     }
 }

@@ -3,17 +3,13 @@ package io.skipllm.model.llama;
 import io.skipllm.model.CausalLm;
 import io.skipllm.model.ForwardPass;
 import io.skipllm.model.LlamaConfig;
-import io.skipllm.model.NativeArrays;
 import io.skipllm.model.layers.Activations;
 import io.skipllm.model.layers.CachedAttention;
+import io.skipllm.model.layers.Embeddings;
 import io.skipllm.model.layers.Linear;
 import io.skipllm.model.layers.Norms;
 import io.skipllm.model.layers.RotaryEmbedding;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * LLaMA, Mistral and Qwen2 (Hugging Face {@code modeling_llama.py} / {@code modeling_qwen2.py}):
@@ -41,7 +37,7 @@ public final class LlamaModel implements CausalLm {
 
     @Override
     public INDArray embed(int[] ids) {
-        return Nd4j.pullRows(weights.embedTokens(), 1, ids);
+        return Embeddings.lookup(weights.embedTokens(), ids);
     }
 
     @Override
@@ -93,25 +89,21 @@ public final class LlamaModel implements CausalLm {
 
     @Override
     public long layerWeightBytes() {
-        LlamaLayerWeights w = weights.layers().get(0);
-        long elements = w.inputLayernorm().length() + w.qkvProj().length() + w.oProj().length()
-                + w.postAttentionLayernorm().length() + w.gateUpProj().length() + w.downProj().length()
-                + (w.qkvBias() == null ? 0 : w.qkvBias().length());
-        return elements * Float.BYTES;
+        return weights.layers().get(0).bytes();
     }
 
     @Override
     public long headWeightBytes() {
-        return (weights.norm().length() + weights.lmHead().length()) * Float.BYTES;
+        return weights.norm().length() * Float.BYTES + weights.lmHead().bytes();
+    }
+
+    @Override
+    public String weightFormat() {
+        return weights.lmHead().format().label();
     }
 
     @Override
     public void close() {
-        List<INDArray> arrays = new ArrayList<>(List.of(weights.embedTokens(), weights.norm(), weights.lmHead()));
-        for (LlamaLayerWeights w : weights.layers()) {
-            arrays.addAll(Arrays.asList(w.inputLayernorm(), w.qkvProj(), w.qkvBias(), w.oProj(),
-                    w.postAttentionLayernorm(), w.gateUpProj(), w.downProj()));
-        }
-        NativeArrays.close(arrays);
+        weights.close();
     }
 }

@@ -1,0 +1,62 @@
+package io.skipllm.weights;
+
+import io.skipllm.BadInputException;
+import java.util.Locale;
+
+/**
+ * How a weight matrix is held in memory. Each row is stored on its own (rows never share a block), in
+ * Hugging Face's {@code [out, in]} layout, little-endian:
+ *
+ * <ul>
+ *   <li>{@link #F32}: 4 bytes per weight.</li>
+ *   <li>{@link #BF16}: the top 16 bits of the float32 (2 bytes).</li>
+ *   <li>{@link #F16}: IEEE binary16 (2 bytes).</li>
+ *   <li>{@link #Q8_0}: llama.cpp's 8-bit block format: each row is cut into blocks of 32 weights; a
+ *       block is a float32 scale {@code d = max|w| / 127} followed by 32 signed bytes
+ *       {@code q = round(w / d)}, and the weight is {@code q * d}. The last block of a row is padded
+ *       with zeros when the row length is not a multiple of 32. (llama.cpp stores the scale as F16:
+ *       34 bytes a block; a float32 scale, 36 bytes, costs 6% more bytes and one conversion less.)</li>
+ * </ul>
+ */
+public enum WeightFormat {
+    F32(4, 1),
+    BF16(2, 1),
+    F16(2, 1),
+    Q8_0(4 + 32, 32);
+
+    /** Weights per Q8_0 block. */
+    public static final int Q8_BLOCK = 32;
+
+    private final int blockBytes;
+    private final int blockWeights;
+
+    WeightFormat(int blockBytes, int blockWeights) {
+        this.blockBytes = blockBytes;
+        this.blockWeights = blockWeights;
+    }
+
+    /** Bytes one row of {@code cols} weights takes. */
+    public long rowBytes(long cols) {
+        return Math.multiplyExact((cols + blockWeights - 1) / blockWeights, (long) blockBytes);
+    }
+
+    /** Bytes a {@code rows x cols} matrix takes. */
+    public long bytesFor(long rows, long cols) {
+        return Math.multiplyExact(rows, rowBytes(cols));
+    }
+
+    /** The name used on the command line and in JSON: {@code f32}, {@code bf16}, {@code f16}, {@code q8_0}. */
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Parses a label (case-insensitive); an unknown one is a {@link BadInputException} listing the choices. */
+    public static WeightFormat parse(String label) {
+        for (WeightFormat f : values()) {
+            if (f.label().equalsIgnoreCase(label == null ? "" : label.trim())) {
+                return f;
+            }
+        }
+        throw new BadInputException("unknown weight format '" + label + "'; expected f32, bf16, f16 or q8_0");
+    }
+}
