@@ -48,6 +48,11 @@ public final class EarlyExit {
             }
 
             @Override
+            public boolean inspectsHiddenStates() {
+                return true;
+            }
+
+            @Override
             public boolean exitAfter(int layer, INDArray hidden, CausalLm model) {
                 if (hidden.size(0) != 1) {
                     throw new BadInputException("early exit supports batch size 1 only, got " + hidden.size(0));
@@ -92,6 +97,11 @@ public final class EarlyExit {
             @Override
             public int[] layers() {
                 return all;
+            }
+
+            @Override
+            public boolean inspectsHiddenStates() {
+                return true;
             }
 
             @Override

@@ -1,5 +1,6 @@
 package io.skipllm.model;
 
+import io.skipllm.kvcache.KvCache;
 import io.skipllm.model.layers.RotaryEmbedding;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -45,6 +46,15 @@ public interface CausalLm {
 
     /** The in-memory format of the weight matrices ({@code f32}, {@code bf16}, {@code f16}, {@code q8_0}). */
     String weightFormat();
+
+    /**
+     * A host forward pass over {@code cache} for up to {@code maxRows} rows per call (the CPU decode
+     * path without ND4J ops), or null when this model or backend has none; then the session runs every
+     * step through {@link #layer}.
+     */
+    default HostPass openHostPass(KvCache cache, int maxRows) {
+        return null;
+    }
 
     /**
      * Frees the weights' native memory at once (ND4J would otherwise hold it until garbage collection).

@@ -4,7 +4,9 @@ import io.skipllm.BadInputException;
 import io.skipllm.SkipLlmException;
 import io.skipllm.kvcache.KvCache;
 import io.skipllm.model.layers.CachedAttention;
+import io.skipllm.model.layers.HostArrays;
 import io.skipllm.planner.RetainedLayers;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -45,7 +47,18 @@ public final class DecodeSession implements AutoCloseable {
             .policySpill(SpillPolicy.REALLOCATE)
             .build();
 
+    /**
+     * Rows one host-pass call takes at most: a prompt longer than this (over the whole batch) is
+     * prefilled in chunks of positions, which bounds the run state's memory; each chunk reads the
+     * weights once for all its rows.
+     */
+    static final int HOST_MAX_ROWS = 256;
+
     private final CausalLm model;
+    /** The CPU forward pass over this session's buffers, or null: then every step runs on ND4J arrays. */
+    private final HostPass host;
+    /** [B * vocab]: the host pass's logits, copied into {@link #logits} after each call. */
+    private final float[] hostLogits;
     private final RetainedLayers retained;
     private final int[] retainedLayers;
     private final int batchSize;
@@ -80,8 +93,71 @@ public final class DecodeSession implements AutoCloseable {
                     promptLength, maxNewTokens, retained);
             this.decodeMask = Nd4j.create(decodeMaskValues(), new long[] {batchSize, 1, 1, 1, promptLength + maxNewTokens}, 'c');
             this.logits = Nd4j.create(DataType.FLOAT, batchSize, config.vocabSize());
-            prefill(prompts);
+            int maxRows = Math.max(batchSize, Math.min(batchSize * promptLength, HOST_MAX_ROWS));
+            this.host = HostArrays.enabled() && HostArrays.view(logits) != null && HostArrays.view(decodeMask) != null
+                    ? model.openHostPass(cache, maxRows) : null;
+            this.hostLogits = host == null ? null : new float[batchSize * config.vocabSize()];
+            if (host != null) {
+                prefillOnHost(prompts);
+            } else {
+                prefill(prompts);
+            }
         }
+    }
+
+    /**
+     * The prompt pass on the host: positions in chunks of at most {@link HostPass#maxRows} rows over the
+     * batch, in order (each chunk's rows see the cache the earlier chunks filled). Left padding is not
+     * computed at all: its slots stay empty and outside every row's visible range.
+     */
+    private void prefillOnHost(int[][] prompts) {
+        int[] allLayers = new int[model.config().numLayers()];
+        Arrays.setAll(allLayers, l -> l);
+        int[] firstVisible = firstVisibleSlots();
+        int rows = host.maxRows();
+        int[] tokens = new int[rows];
+        int[] positions = new int[rows];
+        int[] sequences = new int[rows];
+        int[] slots = new int[rows];
+        int[] logitsRows = new int[rows];
+        int perChunk = Math.max(1, rows / batchSize);
+        for (int start = 0; start < promptLength; start += perChunk) {
+            int end = Math.min(promptLength, start + perChunk);
+            int n = 0;
+            for (int b = 0; b < batchSize; b++) {
+                for (int slot = Math.max(start, firstVisible[b]); slot < end; slot++) {
+                    tokens[n] = prompts[b][slot - firstVisible[b]];
+                    positions[n] = slot - firstVisible[b];
+                    sequences[n] = b;
+                    slots[n] = slot;
+                    logitsRows[n] = slot == promptLength - 1 ? b : -1;
+                    n++;
+                }
+            }
+            if (n > 0) {
+                host.forward(n, tokens, positions, sequences, slots, firstVisible, allLayers, logitsRows, hostLogits);
+            }
+        }
+        publishHostLogits();
+    }
+
+    /** Per row, the first cache slot holding a real token (the left padding before it). */
+    private int[] firstVisibleSlots() {
+        int[] first = new int[batchSize];
+        for (int b = 0; b < batchSize; b++) {
+            first[b] = promptLength - promptLengths[b];
+        }
+        return first;
+    }
+
+    /** Copies the host pass's logits into the session's array, refusing non-finite values. */
+    private void publishHostLogits() {
+        for (float v : hostLogits) {
+            if (!Float.isFinite(v)) {
+                throw nonFiniteLogits();
+            }
+        }
+        HostArrays.view(logits).put(0, hostLogits, 0, hostLogits.length);
     }
 
     private float[] decodeMaskValues() {
@@ -139,9 +215,13 @@ public final class DecodeSession implements AutoCloseable {
      */
     private void requireFiniteLogits() {
         if (Nd4j.getExecutioner().exec(new MatchCondition(logits, Conditions.notFinite())).getInt(0) > 0) {
-            throw new SkipLlmException("the model produced non-finite logits (NaN or infinity): its weights overflow "
-                    + "float32 arithmetic");
+            throw nonFiniteLogits();
         }
+    }
+
+    private static SkipLlmException nonFiniteLogits() {
+        return new SkipLlmException("the model produced non-finite logits (NaN or infinity): its weights overflow "
+                + "float32 arithmetic");
     }
 
     /**
@@ -181,6 +261,11 @@ public final class DecodeSession implements AutoCloseable {
         for (int b = 0; b < batchSize; b++) {
             positions[b] = promptLengths[b] + step;
         }
+        if (host != null && !plan.inspectsHiddenStates()) {
+            decodeOnHost(tokens, positions, slot, layers);
+            step++;
+            return logits;
+        }
         decodeMask.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(),
                 NDArrayIndex.point(slot)).assign(0f);
 
@@ -211,6 +296,30 @@ public final class DecodeSession implements AutoCloseable {
         }
         step++;
         return logits;
+    }
+
+    /** One decode step through the host pass: one row per sequence, each at the step's cache slot. */
+    private void decodeOnHost(int[] tokens, int[] positions, int slot, int[] layers) {
+        int[] sequences = new int[batchSize];
+        int[] slots = new int[batchSize];
+        Arrays.setAll(sequences, b -> b);
+        Arrays.fill(slots, slot);
+        // the ND4J path's mask learns the slot too, so that a later step on that path (an early-exit plan)
+        // sees this token
+        FloatBuffer mask = HostArrays.view(decodeMask);
+        int capacity = promptLength + maxNewTokens;
+        for (int b = 0; b < batchSize; b++) {
+            mask.put(b * capacity + slot, 0f);
+        }
+        host.forward(batchSize, tokens, positions, sequences, slots, firstVisibleSlots(), layers, sequences,
+                hostLogits);
+        lastStepLayers = layers.length;
+        publishHostLogits();
+    }
+
+    /** Whether steps run on the CPU host pass (else on ND4J arrays); plans that inspect hidden states never do. */
+    public boolean usesHostPass() {
+        return host != null;
     }
 
     /** How many layers the latest decode step ran (the retained set's size unless a plan exited early). */

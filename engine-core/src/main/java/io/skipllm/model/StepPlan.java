@@ -28,4 +28,13 @@ public interface StepPlan {
     default boolean propagateSkippedKeysValues() {
         return false;
     }
+
+    /**
+     * Whether the step looks at the hidden state between layers ({@link #exitAfter}) or propagates keys
+     * and values ({@link #propagateSkippedKeysValues}): such steps run on the ND4J-array path, whose
+     * hidden state is an array a plan can read; plans that only choose layers run on the host pass.
+     */
+    default boolean inspectsHiddenStates() {
+        return false;
+    }
 }

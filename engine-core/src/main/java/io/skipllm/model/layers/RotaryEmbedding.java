@@ -50,6 +50,37 @@ public final class RotaryEmbedding {
         return new Tables(Nd4j.create(cos, shape, 'c'), Nd4j.create(sin, shape, 'c'));
     }
 
+    /**
+     * cos and sin of each frequency's angle at {@code position} into {@code cos/sin[at, at + headDim/2)}:
+     * the host forward pass builds one such row per token (same double-precision angles as {@link #tables}).
+     */
+    public void angles(int position, float[] cos, float[] sin, int at) {
+        for (int i = 0; i < headDim / 2; i++) {
+            double angle = position * inverseFrequencies[i];
+            cos[at + i] = (float) Math.cos(angle);
+            sin[at + i] = (float) Math.sin(angle);
+        }
+    }
+
+    /**
+     * Rotates {@code heads} consecutive heads of {@code x} starting at {@code at} in place ("rotate
+     * half"), with one token's {@link #angles} at {@code cos/sin[angleAt ..]}.
+     */
+    public void rotate(float[] x, int at, int heads, float[] cos, float[] sin, int angleAt) {
+        int half = headDim / 2;
+        for (int h = 0; h < heads; h++) {
+            int base = at + h * headDim;
+            for (int i = 0; i < half; i++) {
+                float first = x[base + i];
+                float second = x[base + half + i];
+                float c = cos[angleAt + i];
+                float s = sin[angleAt + i];
+                x[base + i] = first * c - second * s;
+                x[base + half + i] = second * c + first * s;
+            }
+        }
+    }
+
     /** cos and signed-sin tables for one forward pass. */
     public record Tables(INDArray cos, INDArray signedSin) {
     }

@@ -1,7 +1,9 @@
 package io.skipllm.model.llama;
 
 import io.skipllm.model.CausalLm;
+import io.skipllm.kvcache.KvCache;
 import io.skipllm.model.ForwardPass;
+import io.skipllm.model.HostPass;
 import io.skipllm.model.LlamaConfig;
 import io.skipllm.model.layers.Activations;
 import io.skipllm.model.layers.CachedAttention;
@@ -100,6 +102,14 @@ public final class LlamaModel implements CausalLm {
     @Override
     public String weightFormat() {
         return weights.lmHead().format().label();
+    }
+
+    @Override
+    public HostPass openHostPass(KvCache cache, int maxRows) {
+        if (!weights.lmHead().onHost() || !LlamaHostPass.supports(cache, config.numLayers())) {
+            return null;
+        }
+        return new LlamaHostPass(config, weights, rotary, cache, maxRows);
     }
 
     @Override
