@@ -70,6 +70,7 @@ public final class Model implements AutoCloseable {
      * {@link LoadMemory.ModelTooLargeException}.
      */
     public static Model load(Path directory, LoadOptions options) {
+        Warmup.startInBackground();  // compiles the CPU kernels while ND4J starts and the files are read
         Backend.require(); // a clear error if ND4J's backend cannot start here; logs which backend once
         CausalLm network;
         try (Checkpoint checkpoint = Checkpoint.open(directory);
