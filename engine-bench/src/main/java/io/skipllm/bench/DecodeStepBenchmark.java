@@ -2,6 +2,7 @@ package io.skipllm.bench;
 
 import io.skipllm.model.CausalLm;
 import io.skipllm.model.DecodeSession;
+import io.skipllm.model.LoadOptions;
 import io.skipllm.model.RandomModels;
 import io.skipllm.model.SkipAwareDecoder;
 import io.skipllm.planner.LayerSkipPlanner;
@@ -24,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One decode step (one token per row through the retained layers, plus the LM head) of a random
- * LLaMA-shaped model, per strategy, speedup and batch size. Run with
+ * LLaMA-shaped model, per weight format, strategy, speedup and batch size. Run with
  * {@code java -jar engine-bench/target/benchmarks.jar DecodeStep}.
  */
 @State(Scope.Benchmark)
@@ -42,6 +43,10 @@ public class DecodeStepBenchmark {
     @Param({"unified"})
     public String strategy;
 
+    /** The in-memory weight format ({@code --weights}); the random values are float32 ("stored"). */
+    @Param({"f32", "bf16", "f16", "q8_0"})
+    public String weights;
+
     @Param({"1", "2", "5"})
     public double speedup;
 
@@ -58,7 +63,7 @@ public class DecodeStepBenchmark {
 
     @Setup(Level.Trial)
     public void load() {
-        CausalLm network = RandomModels.fromSpec(model);
+        CausalLm network = RandomModels.fromSpec(model, LoadOptions.parse(weights));
         decoder = new SkipAwareDecoder(network);
         retained = LayerSkipPlanner.plan(SkipStrategy.fromName(strategy), network.config().numLayers(), speedup);
         tokens = new int[batch];
