@@ -8,13 +8,14 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The loop shared by the Vector API kernels: weight rows are taken a tile at a time, and within a tile
- * input rows four at a time, so that each weight vector loaded feeds four inputs' sums (kept in
- * registers) and a tile, read from memory once, is re-read from cache for the next four inputs.
+ * two rows by four inputs at a time, so that each weight vector loaded feeds four inputs' sums and each
+ * input vector loaded feeds two rows' sums (16 sums, kept in registers), and a tile, read from memory
+ * once, is re-read from cache for the next four inputs.
  *
- * <p>Subclasses keep two partial sums per input row (so that a single input, a decode step, is not
- * bound by the latency of one chain of fused multiply-adds) and add the lanes only at the end. The
- * one-input and four-input loops do the same arithmetic per element, so an output does not depend on
- * how many inputs were in the batch nor on the thread that computed it.
+ * <p>Subclasses keep two partial sums per input row and weight row (so that a single input, a decode
+ * step, is not bound by the latency of one chain of fused multiply-adds) and add the lanes only at the
+ * end. The one-input and the two-rows-by-four-inputs loops do the same arithmetic per element, so an
+ * output does not depend on how many inputs were in the batch nor on the thread that computed it.
  */
 abstract class VectorRows extends RowTask {
 
@@ -33,13 +34,23 @@ abstract class VectorRows extends RowTask {
 
     @Override
     final void computeRows(ByteBuffer data, int partRow, int count, int outRow) {
-        int tileRows = (int) Math.max(1, TILE_BYTES / weight.rowBytes());
+        // An even number of rows per tile, so that only a chunk's last row can lack a partner.
+        int tileRows = (int) Math.max(2, TILE_BYTES / weight.rowBytes() & ~1L);
         for (int tile = 0; tile < count; tile += tileRows) {
             int tileEnd = Math.min(count, tile + tileRows);
             int i = 0;
+            if (n >= 4) {
+                prefetch(data, rowAt(partRow + tile), rowAt(partRow + tileEnd));
+            }
             for (; i + 4 <= n; i += 4) {
-                for (int r = tile; r < tileEnd; r++) {
-                    fourInputs(data, rowAt(partRow + r), i, outRow + r);
+                int r = tile;
+                for (; r + 2 <= tileEnd; r += 2) {
+                    twoRowsFourInputs(data, rowAt(partRow + r), rowAt(partRow + r + 1), i, outRow + r);
+                }
+                for (; r < tileEnd; r++) {
+                    for (int k = i; k < i + 4; k++) {
+                        oneInput(data, rowAt(partRow + r), k, outRow + r);
+                    }
                 }
             }
             for (; i < n; i++) {
@@ -50,8 +61,28 @@ abstract class VectorRows extends RowTask {
         }
     }
 
-    /** Stores the dot products of the weight row at byte {@code rowAt} with inputs {@code i .. i + 3}. */
-    abstract void fourInputs(ByteBuffer data, int rowAt, int i, int outRow);
+    /**
+     * Reads one byte per cache line of {@code [from, to)}, pulling the tile into cache in one sequential
+     * pass: the two-row loop reads two streams at once, which the hardware prefetcher serves from memory
+     * markedly slower than one (measured: 8 inputs over F32 weights 20-30% faster with this pass).
+     */
+    private static void prefetch(ByteBuffer data, int from, int to) {
+        int sum = 0;
+        for (int at = from; at < to; at += 64) {
+            sum += data.get(at);
+        }
+        prefetchSink = sum;
+    }
+
+    /** Where {@link #prefetch} leaves its sum, so that the JIT cannot drop the reads. */
+    @SuppressWarnings("unused")
+    private static int prefetchSink;
+
+    /**
+     * Stores the dot products of the weight rows at bytes {@code rowAt} and {@code nextRowAt} (output
+     * rows {@code outRow} and {@code outRow + 1}) with inputs {@code i .. i + 3}.
+     */
+    abstract void twoRowsFourInputs(ByteBuffer data, int rowAt, int nextRowAt, int i, int outRow);
 
     /** Stores the dot product of the weight row at byte {@code rowAt} with input {@code i}. */
     abstract void oneInput(ByteBuffer data, int rowAt, int i, int outRow);

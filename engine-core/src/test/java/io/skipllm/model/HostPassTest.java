@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The CPU host pass ({@link HostPass}: run-state buffers, no ND4J ops) against the ND4J-array path of
- * the same session API, on random LLaMA-family models: prefill (one chunk and several), decode steps
+ * the same session API, on random LLaMA-family models (grouped and multi-head, with and without q/k/v
+ * bias) and a BLOOM model (six heads: ALiBi slopes of a head count that is not a power of two): prefill (one chunk and several), decode steps
  * through a skip plan, a batch of prompts of different lengths, and beams reordering rows.
  */
 class HostPassTest {
@@ -31,7 +32,9 @@ class HostPassTest {
 
     @Test
     void hostPassMatchesTheArrayPath() {
-        for (CausalLm model : List.of(RandomModels.llama(config(false, 2), 3), RandomModels.llama(config(true, 6), 4))) {
+        BloomConfig bloom = new BloomConfig("BloomForCausalLM", 48, 6, 6, 97, 1024, 1e-5, List.of(2), 1, null);
+        for (CausalLm model : List.of(RandomModels.llama(config(false, 2), 3), RandomModels.llama(config(true, 6), 4),
+                RandomModels.bloom(bloom, 5))) {
             SplittableRandom rng = new SplittableRandom(5);
             // lengths 1..300: the 300-token prompt takes two prefill chunks, the batch of three several
             int[][][] batches = {{prompt(rng, 7)}, {prompt(rng, 300)}, {prompt(rng, 5), prompt(rng, 1), prompt(rng, 90)}};

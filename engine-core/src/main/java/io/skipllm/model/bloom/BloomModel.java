@@ -2,12 +2,15 @@ package io.skipllm.model.bloom;
 
 import io.skipllm.model.BloomConfig;
 import io.skipllm.model.CausalLm;
+import io.skipllm.kvcache.KvCache;
 import io.skipllm.model.ForwardPass;
+import io.skipllm.model.HostPass;
 import io.skipllm.model.NativeArrays;
 import io.skipllm.model.layers.Activations;
 import io.skipllm.model.layers.Alibi;
 import io.skipllm.model.layers.CachedAttention;
 import io.skipllm.model.layers.Embeddings;
+import io.skipllm.model.layers.HostAttention;
 import io.skipllm.model.layers.Linear;
 import io.skipllm.model.layers.Norms;
 import io.skipllm.model.layers.RotaryEmbedding;
@@ -134,6 +137,13 @@ public final class BloomModel implements CausalLm {
     @Override
     public String weightFormat() {
         return weights.wordEmbeddings().format().label();
+    }
+
+    @Override
+    public HostPass openHostPass(KvCache cache, int maxRows) {
+        HostAttention hostAttention = weights.wordEmbeddings().onHost() ? HostAttention.over(cache, config.numLayers(),
+                config.numHeads(), config.numHeads(), config.headDim(), alibiSlopes) : null;
+        return hostAttention == null ? null : new BloomHostPass(config, weights, hostAttention, maxRows);
     }
 
     /** Closes the base arrays. */

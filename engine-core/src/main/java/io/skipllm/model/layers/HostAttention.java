@@ -1,5 +1,6 @@
 package io.skipllm.model.layers;
 
+import io.skipllm.kvcache.KvCache;
 import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 
@@ -52,6 +53,26 @@ public final class HostAttention {
         }
         int slots = largest;
         this.scratch = ThreadLocal.withInitial(() -> new Scratch(slots, headDim));
+    }
+
+    /**
+     * Attention over {@code cache}'s host memory, or null when some layer's keys or values are not one
+     * packed host block (then the session runs on ND4J arrays).
+     */
+    public static HostAttention over(KvCache cache, int layers, int numHeads, int numKvHeads, int headDim,
+            double[] alibiSlopes) {
+        FloatBuffer[] keys = new FloatBuffer[layers];
+        FloatBuffer[] values = new FloatBuffer[layers];
+        int[] capacity = new int[layers];
+        for (int l = 0; l < layers; l++) {
+            keys[l] = HostArrays.view(cache.keys(l));
+            values[l] = HostArrays.view(cache.values(l));
+            if (keys[l] == null || values[l] == null) {
+                return null;
+            }
+            capacity[l] = (int) cache.keys(l).size(2);
+        }
+        return new HostAttention(numHeads, numKvHeads, headDim, keys, values, capacity, alibiSlopes);
     }
 
     /**

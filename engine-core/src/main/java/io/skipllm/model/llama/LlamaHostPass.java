@@ -1,14 +1,12 @@
 package io.skipllm.model.llama;
 
-import io.skipllm.kvcache.KvCache;
 import io.skipllm.model.HostPass;
 import io.skipllm.model.LlamaConfig;
-import io.skipllm.model.layers.HostArrays;
 import io.skipllm.model.layers.HostAttention;
+import io.skipllm.model.layers.HostHead;
 import io.skipllm.model.layers.HostMath;
 import io.skipllm.model.layers.RotaryEmbedding;
 import io.skipllm.weights.Weight;
-import java.nio.FloatBuffer;
 
 /**
  * The LLaMA-family forward pass on the CPU, read top to bottom like llama2.c's {@code forward}: embed,
@@ -48,11 +46,10 @@ final class LlamaHostPass implements HostPass {
     /** cos and sin of each row's rotary angles, [rows, headDim / 2] */
     private final float[] cos;
     private final float[] sin;
-    /** logits of the rows that need them, when they do not go straight to the caller's array */
-    private float[] headOut = new float[0];
-    private final int[] headRows;
+    private final HostHead head;
 
-    LlamaHostPass(LlamaConfig config, LlamaWeights weights, RotaryEmbedding rotary, KvCache cache, int maxRows) {
+    LlamaHostPass(LlamaConfig config, LlamaWeights weights, RotaryEmbedding rotary, HostAttention attention,
+            int maxRows) {
         this.config = config;
         this.weights = weights;
         this.rotary = rotary;
@@ -68,16 +65,7 @@ final class LlamaHostPass implements HostPass {
             qkvBiases[l] = w.qkvBias() == null ? null : w.qkvBias().toFloatVector();
         }
         this.finalNorm = weights.norm().toFloatVector();
-        FloatBuffer[] keys = new FloatBuffer[layers];
-        FloatBuffer[] values = new FloatBuffer[layers];
-        int[] capacity = new int[layers];
-        for (int l = 0; l < layers; l++) {
-            keys[l] = HostArrays.view(cache.keys(l));
-            values[l] = HostArrays.view(cache.values(l));
-            capacity[l] = (int) cache.keys(l).size(2);
-        }
-        this.attention = new HostAttention(config.numHeads(), config.numKvHeads(), config.headDim(), keys, values,
-                capacity, null);
+        this.attention = attention;
         int h = config.hiddenSize();
         int ff = config.intermediateSize();
         this.x = new float[maxRows * h];
@@ -88,17 +76,7 @@ final class LlamaHostPass implements HostPass {
         this.hidden = new float[maxRows * ff];
         this.cos = new float[maxRows * config.headDim() / 2];
         this.sin = new float[maxRows * config.headDim() / 2];
-        this.headRows = new int[maxRows];
-    }
-
-    /** Whether a session on this cache can use the host pass: every cache array must be host memory. */
-    static boolean supports(KvCache cache, int layers) {
-        for (int l = 0; l < layers; l++) {
-            if (HostArrays.view(cache.keys(l)) == null || HostArrays.view(cache.values(l)) == null) {
-                return false;
-            }
-        }
-        return true;
+        this.head = new HostHead(h, config.vocabSize(), maxRows);
     }
 
     private int qkvWidth() {
@@ -155,31 +133,10 @@ final class LlamaHostPass implements HostPass {
 
     /** Final norm and LM head for the rows that want logits, in one matmul. */
     private void head(int n, int[] logitsRows, float[] logits) {
-        int h = config.hiddenSize();
-        int vocab = config.vocabSize();
-        int wanted = 0;
-        boolean inOrder = true;
-        for (int i = 0; i < n; i++) {
-            if (logitsRows[i] >= 0) {
-                System.arraycopy(x, i * h, x, wanted * h, h);   // compact: rows before i are already moved
-                inOrder &= logitsRows[i] == wanted;
-                headRows[wanted++] = logitsRows[i];
-            }
-        }
-        if (wanted == 0) {
-            return;
-        }
-        HostMath.rmsNorm(x, xb, finalNorm, wanted, h, config.rmsNormEps());
-        if (inOrder) {
-            weights.lmHead().matmul(xb, wanted, logits, false);
-            return;
-        }
-        if (headOut.length < wanted * vocab) {
-            headOut = new float[wanted * vocab];
-        }
-        weights.lmHead().matmul(xb, wanted, headOut, false);
-        for (int k = 0; k < wanted; k++) {
-            System.arraycopy(headOut, k * vocab, logits, headRows[k] * vocab, vocab);
+        int wanted = head.gather(x, n, logitsRows);
+        if (wanted > 0) {
+            HostMath.rmsNorm(x, xb, finalNorm, wanted, config.hiddenSize(), config.rmsNormEps());
+            head.project(weights.lmHead(), xb, wanted, logits);
         }
     }
 }

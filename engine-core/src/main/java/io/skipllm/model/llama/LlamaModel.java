@@ -8,6 +8,7 @@ import io.skipllm.model.LlamaConfig;
 import io.skipllm.model.layers.Activations;
 import io.skipllm.model.layers.CachedAttention;
 import io.skipllm.model.layers.Embeddings;
+import io.skipllm.model.layers.HostAttention;
 import io.skipllm.model.layers.Linear;
 import io.skipllm.model.layers.Norms;
 import io.skipllm.model.layers.RotaryEmbedding;
@@ -106,10 +107,9 @@ public final class LlamaModel implements CausalLm {
 
     @Override
     public HostPass openHostPass(KvCache cache, int maxRows) {
-        if (!weights.lmHead().onHost() || !LlamaHostPass.supports(cache, config.numLayers())) {
-            return null;
-        }
-        return new LlamaHostPass(config, weights, rotary, cache, maxRows);
+        HostAttention hostAttention = weights.lmHead().onHost() ? HostAttention.over(cache, config.numLayers(),
+                config.numHeads(), config.numKvHeads(), config.headDim(), null) : null;
+        return hostAttention == null ? null : new LlamaHostPass(config, weights, rotary, hostAttention, maxRows);
     }
 
     @Override
