@@ -30,9 +30,12 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
  * and the batch stays one rectangular matmul; the mask hides padding, and positions count each row's
  * real tokens only, so a prompt's logits do not depend on the batch it is in.
  *
- * <p>Decode steps allocate nothing outside a per-session ND4J workspace: after the first step the
- * workspace has learnt its size and temporaries reuse its memory. A session is used by one thread at
- * a time; close it to release the cache and the workspace.
+ * <p>Two ways to run a step, the same numbers either way ({@code HostPassTest}): on the CPU backend the
+ * model's {@link HostPass} runs prefill and decode steps on buffers allocated once when the session
+ * opens, with no ND4J op and no allocation per step; otherwise (CUDA, or a plan that inspects hidden
+ * states between layers, such as early exit) steps run through {@link CausalLm#layer} on ND4J arrays,
+ * whose temporaries live in a per-session workspace that reuses its memory after the first step. A
+ * session is used by one thread at a time; close it to release the cache and the workspace.
  */
 public final class DecodeSession implements AutoCloseable {
 
