@@ -4,6 +4,7 @@ import io.skipllm.weights.MatMul;
 import io.skipllm.weights.Weight;
 import io.skipllm.weights.WeightFormat;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.LongConsumer;
@@ -20,12 +21,16 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Not a unit test and not JMH: a few seconds of numbers, run with
  * {@code java --add-modules jdk.incubator.vector [-Dskipllm.threads=1] -cp ... io.skipllm.bench.KernelProbe}.
+ * To probe less: {@code -Dprobe.formats=q8_0,f32}, {@code -Dprobe.batches=1,8}, {@code -Dprobe.nd4j=false}.
  */
 public final class KernelProbe {
 
     private static final int[][] SHAPES = {{3072, 1024}, {1024, 1024}, {5632, 1024}, {1024, 2816}};
     private static final String[] SHAPE_NAMES = {"qkv", "o", "gate_up", "down"};
-    private static final int[] BATCHES = {1, 8, 128};
+    private static final int[] BATCHES = Arrays.stream(System.getProperty("probe.batches", "1,8,128").split(","))
+            .mapToInt(b -> Integer.parseInt(b.trim())).toArray();
+    private static final List<String> FORMATS = Arrays.asList(
+            System.getProperty("probe.formats", "f32,bf16,f16,q8_0").toLowerCase(java.util.Locale.ROOT).split(","));
     /** Weights per shape and format, in copies, so that products read memory rather than the L3 cache. */
     private static final long WORKING_SET_BYTES = 256L << 20;
     private static final long MEASURE_NANOS = 400_000_000L;
@@ -40,6 +45,9 @@ public final class KernelProbe {
         System.out.printf("%-6s %-8s %4s %10s %8s %9s%n", "format", "shape", "n", "us/product", "GB/s", "GFLOP/s");
         Random random = new Random(1);
         for (WeightFormat format : WeightFormat.values()) {
+            if (!FORMATS.contains(format.label())) {
+                continue;
+            }
             for (int s = 0; s < SHAPES.length; s++) {
                 List<Weight> copies = copies(random, format, SHAPES[s][0], SHAPES[s][1]);
                 for (int n : BATCHES) {
@@ -48,7 +56,7 @@ public final class KernelProbe {
                 copies.forEach(Weight::close);
             }
         }
-        for (int s = 0; s < SHAPES.length; s++) {
+        for (int s = 0; s < SHAPES.length && Boolean.parseBoolean(System.getProperty("probe.nd4j", "true")); s++) {
             for (int n : BATCHES) {
                 report("nd4j", SHAPE_NAMES[s], n, 4L * SHAPES[s][0] * SHAPES[s][1], SHAPES[s],
                         timeNd4j(SHAPES[s][0], SHAPES[s][1], n));

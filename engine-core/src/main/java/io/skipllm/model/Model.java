@@ -70,20 +70,21 @@ public final class Model implements AutoCloseable {
      * {@link LoadMemory.ModelTooLargeException}.
      */
     public static Model load(Path directory, LoadOptions options) {
-        Warmup.startInBackground();  // compiles the CPU kernels while ND4J starts and the files are read
-        Backend.require(); // a clear error if ND4J's backend cannot start here; logs which backend once
         CausalLm network;
-        try (Checkpoint checkpoint = Checkpoint.open(directory);
-             var ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+        try (Checkpoint checkpoint = Checkpoint.open(directory)) {   // config and headers validated, no data read
+            Warmup.startInBackground();  // compiles the CPU kernels while ND4J starts and the weights are read
+            Backend.require(); // a clear error if ND4J's backend cannot start here; logs which backend once
             ModelConfig config = checkpoint.config();
             WeightFormat stored = checkpoint.tensors().storedFormat(embeddingName(config, checkpoint));
             // on a backend without host kernels every weight is widened to float32 ND4J arrays
             WeightFormat inMemory = HostArrays.cpuBackend() ? options.format().orElse(stored) : WeightFormat.F32;
             LoadMemory.requireFits(directory.toString(), ModelShapes.of(config, stored), inMemory);
-            if (config instanceof LlamaConfig llama) {
-                network = new LlamaModel(LlamaWeights.load(llama, checkpoint.tensors(), options));
-            } else {
-                network = new BloomModel(BloomWeights.load((BloomConfig) config, checkpoint.tensors(), options));
+            try (var ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                if (config instanceof LlamaConfig llama) {
+                    network = new LlamaModel(LlamaWeights.load(llama, checkpoint.tensors(), options));
+                } else {
+                    network = new BloomModel(BloomWeights.load((BloomConfig) config, checkpoint.tensors(), options));
+                }
             }
         }
         Tokenizer tokenizer = Tokenizer.loadFromModelDir(directory).orElse(null);

@@ -31,11 +31,15 @@ public final class Warmup {
     }
 
     /**
-     * Starts the warm-up in the background, once per process; {@code -Dskipllm.warmup=false} turns it
-     * off (benchmarks that warm up on their own still get the same compiled code either way).
+     * Starts the warm-up in the background, once per process, when the Vector API kernels are in use;
+     * {@code -Dskipllm.warmup=false} turns it off.
      */
     public static void startInBackground() {
-        if (!Boolean.parseBoolean(System.getProperty("skipllm.warmup", "true")) || !STARTED.compareAndSet(false, true)) {
+        // without the Vector API the scalar kernels compile quickly; and a request that fails its
+        // validation should not first print the kernels' missing-module warning
+        boolean vectorApi = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        if (!vectorApi || !Boolean.parseBoolean(System.getProperty("skipllm.warmup", "true"))
+                || !STARTED.compareAndSet(false, true)) {
             return;
         }
         Thread thread = new Thread(Warmup::run, "skipllm-warmup");

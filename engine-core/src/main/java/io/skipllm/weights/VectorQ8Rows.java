@@ -8,26 +8,27 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q8_0 weights, dequantized in registers: two float vectors' worth of a block's signed bytes (a whole
- * block on a 512-bit machine) are loaded at once, widened to floats and multiplied by the block's scale,
- * then fed to every input row's sums in float32, the first vector to one partial sum, the second to the
- * other.
+ * Q8_0 weights, dequantized in registers: a block's signed bytes are widened to floats and multiplied by
+ * the block's scale once, then fed to every input row's sums in float32.
  *
- * <p>Quantizing the inputs to int8 as llama.cpp does (int16 products, pairs summed to int32, one
- * int-to-float conversion and fused multiply-add per block) measured no faster here on one input and
- * slower on four: without an int8 dot-product instruction, which JDK 17's Vector API does not expose,
- * it takes about as many vector operations per block as the float path, and changes the results.
+ * <p>Tried and measured no faster (JDK 17, AVX-512): quantizing the inputs to int8 as llama.cpp does
+ * (int16 products, pairs summed to int32, one int-to-float conversion and fused multiply-add per
+ * block), about as many vector operations per block as this loop without an int8 dot-product
+ * instruction, which the Vector API does not expose, and it changes the results; one 256-bit load per
+ * block widened a half at a time (5% slower on two threads); the scale applied once per block to a
+ * partial sum; a loop over two weight rows, as F32 has (compiled with its vectors boxed, see
+ * {@link VectorF32Rows}).
  */
 final class VectorQ8Rows extends VectorRows {
 
     private static final int BLOCK = WeightFormat.Q8_BLOCK;
     private static final int BLOCK_BYTES = 4 + BLOCK;
-    /**
-     * Bytes for two float vectors, loaded at once and widened a half at a time: on a 512-bit machine a
-     * whole block in one 256-bit load (measured 10-15% faster than a 128-bit load per float vector).
-     */
+    /** Bytes loaded per widening: one per float lane, but at least the narrowest byte vector (64 bits). */
     private static final VectorSpecies<Byte> BYTES =
-            VectorSpecies.of(byte.class, VectorShape.forBitSize(2 * 8 * LANES));
+            ByteVector.SPECIES_64.length() >= LANES ? ByteVector.SPECIES_64
+                    : VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * LANES));
+    /** Whether a byte vector widens to exactly one float vector (256- and 512-bit machines). */
+    private static final boolean ONE_PART = BYTES.length() == LANES;
 
     /** Columns in whole blocks, which the vector loop covers; the padded last block is summed one by one. */
     private final int vectorCols;
@@ -37,17 +38,8 @@ final class VectorQ8Rows extends VectorRows {
         this.vectorCols = cols - cols % BLOCK;
     }
 
-    /**
-     * One row after the other: a loop over two rows (16 sums, four weight vectors to widen) compiled,
-     * on JDK 17, with its vectors boxed (the method outgrows the JIT's inlining budget), 50x slower.
-     */
     @Override
-    void twoRowsFourInputs(ByteBuffer data, int rowAt, int nextRowAt, int i, int outRow) {
-        fourInputs(data, rowAt, i, outRow);
-        fourInputs(data, nextRowAt, i, outRow + 1);
-    }
-
-    private void fourInputs(ByteBuffer data, int rowAt, int i, int outRow) {
+    void fourInputs(ByteBuffer data, int rowAt, int i, int outRow) {
         int x0 = i * cols;
         int x1 = x0 + cols;
         int x2 = x1 + cols;
@@ -62,10 +54,10 @@ final class VectorQ8Rows extends VectorRows {
         FloatVector b3 = a0;
         for (int c = 0; c < vectorCols; c += 2 * LANES) {
             int blockAt = rowAt + (c / BLOCK) * BLOCK_BYTES;
+            int within = c % BLOCK;
             float scale = data.getFloat(blockAt);
-            ByteVector q = ByteVector.fromByteBuffer(BYTES, data, blockAt + 4 + c % BLOCK, LE);
-            FloatVector wa = widen(q, 0).mul(scale);
-            FloatVector wb = widen(q, 1).mul(scale);
+            FloatVector wa = weights(data, blockAt, within).mul(scale);
+            FloatVector wb = weights(data, blockAt, within + LANES).mul(scale);
             a0 = wa.fma(FloatVector.fromArray(FLOATS, x, x0 + c), a0);
             b0 = wb.fma(FloatVector.fromArray(FLOATS, x, x0 + c + LANES), b0);
             a1 = wa.fma(FloatVector.fromArray(FLOATS, x, x1 + c), a1);
@@ -88,17 +80,25 @@ final class VectorQ8Rows extends VectorRows {
         FloatVector b0 = a0;
         for (int c = 0; c < vectorCols; c += 2 * LANES) {
             int blockAt = rowAt + (c / BLOCK) * BLOCK_BYTES;
+            int within = c % BLOCK;
             float scale = data.getFloat(blockAt);
-            ByteVector q = ByteVector.fromByteBuffer(BYTES, data, blockAt + 4 + c % BLOCK, LE);
-            a0 = widen(q, 0).mul(scale).fma(FloatVector.fromArray(FLOATS, x, x0 + c), a0);
-            b0 = widen(q, 1).mul(scale).fma(FloatVector.fromArray(FLOATS, x, x0 + c + LANES), b0);
+            FloatVector wa = weights(data, blockAt, within).mul(scale);
+            FloatVector wb = weights(data, blockAt, within + LANES).mul(scale);
+            a0 = wa.fma(FloatVector.fromArray(FLOATS, x, x0 + c), a0);
+            b0 = wb.fma(FloatVector.fromArray(FLOATS, x, x0 + c + LANES), b0);
         }
         store(i, outRow, total(a0, b0, tail(data, rowAt, x0)));
     }
 
-    /** The first ({@code part} 0) or second half of a byte vector's lanes, as floats. */
-    private static FloatVector widen(ByteVector q, int part) {
-        return (FloatVector) q.convertShape(VectorOperators.B2F, FLOATS, part);
+    /** The quantized weights {@code within .. within + LANES - 1} of the block at {@code blockAt}, as floats. */
+    private static FloatVector weights(ByteBuffer data, int blockAt, int within) {
+        if (ONE_PART) {
+            return (FloatVector) ByteVector.fromByteBuffer(BYTES, data, blockAt + 4 + within, LE)
+                    .convertShape(VectorOperators.B2F, FLOATS, 0);
+        }
+        int skip = within % BYTES.length();
+        return (FloatVector) ByteVector.fromByteBuffer(BYTES, data, blockAt + 4 + within - skip, LE)
+                .convertShape(VectorOperators.B2F, FLOATS, skip / LANES);
     }
 
     /** The partial last block, weight by weight (its padding is never read). */

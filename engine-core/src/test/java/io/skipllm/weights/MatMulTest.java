@@ -81,6 +81,34 @@ class MatMulTest {
         }
     }
 
+    /**
+     * A weight of several cache tiles (and an odd row count, so that a row has no partner in the
+     * two-row loops): each input's outputs are those it gets alone, on any thread split.
+     */
+    @ParameterizedTest
+    @EnumSource(WeightFormat.class)
+    void severalTilesGiveEachInputItsOwnOutputs(WeightFormat format) {
+        assumeTrue(MatMul.vectorApiPresent());
+        Random random = new Random(16);
+        int rows = 301;
+        int cols = 1100;
+        int n = 9;
+        try (Weight w = randomWeight(random, format, rows, cols)) {
+            float[] x = values(random, n * cols);
+            float[] batch = new float[n * rows];
+            MatMul.multiply(new VectorKernels(), ONE_THREAD, w, x, n, batch, false);
+            assertClose(reference(w, x, n, batch, false), batch, format + " in tiles");
+            float[] split = new float[n * rows];
+            MatMul.multiply(new VectorKernels(), FIVE_THREADS, w, x, n, split, false);
+            assertArrayEquals(batch, split, "split over five threads");
+            for (int i = 0; i < n; i++) {
+                float[] one = new float[rows];
+                MatMul.multiply(new VectorKernels(), ONE_THREAD, w, slice(x, i * cols, cols), 1, one, false);
+                assertArrayEquals(slice(batch, i * rows, rows), one, "input " + i);
+            }
+        }
+    }
+
     /** Every finite 16-bit value, read through the vector loop (no scalar tail) by one-hot inputs. */
     @ParameterizedTest
     @EnumSource(value = WeightFormat.class, names = {"BF16", "F16"})
