@@ -72,7 +72,6 @@ public final class Model implements AutoCloseable {
     public static Model load(Path directory, LoadOptions options) {
         CausalLm network;
         try (Checkpoint checkpoint = Checkpoint.open(directory)) {   // config and headers validated, no data read
-            Warmup.startInBackground();  // compiles the CPU kernels while ND4J starts and the weights are read
             Backend.require(); // a clear error if ND4J's backend cannot start here; logs which backend once
             ModelConfig config = checkpoint.config();
             WeightFormat stored = checkpoint.tensors().storedFormat(embeddingName(config, checkpoint));
