@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntUnaryOperator;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -133,7 +134,7 @@ public final class Weight implements AutoCloseable {
      * float formats the copy is exact; for Q8_0 each block is re-quantized from its own dequantized
      * values, which gives back the same integers (the scale may move by one unit in the last place).
      */
-    public Weight reorderRows(java.util.function.IntUnaryOperator sourceRow) {
+    public Weight reorderRows(IntUnaryOperator sourceRow) {
         requireHost();
         return convert((r, into) -> row(sourceRow.applyAsInt(r), into, 0), rows, cols, format);
     }

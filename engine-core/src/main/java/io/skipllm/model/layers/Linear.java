@@ -2,6 +2,7 @@ package io.skipllm.model.layers;
 
 import io.skipllm.weights.Weight;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -81,7 +82,7 @@ public final class Linear {
     private static int rows(INDArray x, Weight weight) {
         if (x.rank() != 2 || x.columns() != weight.cols() || x.rows() * Math.max(weight.rows(), weight.cols())
                 > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("linear: input " + java.util.Arrays.toString(x.shape())
+            throw new IllegalArgumentException("linear: input " + Arrays.toString(x.shape())
                     + " does not match weight " + weight);
         }
         return (int) x.rows();
