@@ -8,7 +8,6 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Greedy search and multinomial sampling: one token per sequence per step, all sequences of the
@@ -80,11 +79,11 @@ final class GreedyOrSamplingSearch {
         long prefillEnd;
         try (DecodeSession session = decoder.start(rowPrompts, maxNew, request.retained())) {
             prefillEnd = System.nanoTime();
-            INDArray logits = session.logits();
+            float[][] matrix = null;
             for (int step = 0; step < maxNew; step++) {
                 // Before anything of this step is chosen or streamed; try-with-resources closes the session.
                 cancellation.throwIfCancelled(session.steps());
-                float[][] matrix = logits.toFloatMatrix();
+                matrix = session.logitsRows(matrix);
                 int[] next = new int[rows.length];
                 boolean anyRunning = false;
                 for (int i = 0; i < rows.length; i++) {
@@ -104,7 +103,7 @@ final class GreedyOrSamplingSearch {
                 if (!anyRunning) {
                     break;
                 }
-                logits = session.decode(next);
+                session.decode(next);
             }
         }
         long end = System.nanoTime();

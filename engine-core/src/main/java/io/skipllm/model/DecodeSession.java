@@ -62,6 +62,8 @@ public final class DecodeSession implements AutoCloseable {
     private final HostPass host;
     /** [B * vocab]: the host pass's logits, copied into {@link #logits} after each call. */
     private final float[] hostLogits;
+    /** Whether {@link #hostLogits} holds the latest logits (false after a step on the ND4J path). */
+    private boolean hostLogitsLatest;
     private final RetainedLayers retained;
     private final int[] retainedLayers;
     private final int batchSize;
@@ -161,6 +163,7 @@ public final class DecodeSession implements AutoCloseable {
             }
         }
         HostArrays.view(logits).put(0, hostLogits, 0, hostLogits.length);
+        hostLogitsLatest = true;
     }
 
     private float[] decodeMaskValues() {
@@ -271,6 +274,7 @@ public final class DecodeSession implements AutoCloseable {
         }
         decodeMask.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(),
                 NDArrayIndex.point(slot)).assign(0f);
+        hostLogitsLatest = false;
 
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, workspaceId)) {
             ForwardPass pass = new ForwardPass(batchSize, 1, positions, cache, slot, false,
@@ -344,6 +348,29 @@ public final class DecodeSession implements AutoCloseable {
         System.arraycopy(lengths, 0, promptLengths, 0, batchSize);
         INDArray mask = decodeMask.reshape('c', true, batchSize, decodeMask.length() / batchSize);
         mask.assign(Nd4j.pullRows(mask, 1, sourceRows));
+    }
+
+    /**
+     * The latest logits as Java arrays, one per row, written into {@code rows} (reused when it has the
+     * right shape, else allocated): what a search reads each step. On the host pass this is a plain
+     * copy of the step's output, with no ND4J call.
+     */
+    public float[][] logitsRows(float[][] rows) {
+        int vocab = model.config().vocabSize();
+        if (rows == null || rows.length != batchSize || rows[0].length != vocab) {
+            rows = new float[batchSize][vocab];
+        }
+        if (hostLogitsLatest) {
+            for (int b = 0; b < batchSize; b++) {
+                System.arraycopy(hostLogits, b * vocab, rows[b], 0, vocab);
+            }
+            return rows;
+        }
+        float[][] matrix = logits.toFloatMatrix();
+        for (int b = 0; b < batchSize; b++) {
+            System.arraycopy(matrix[b], 0, rows[b], 0, vocab);
+        }
+        return rows;
     }
 
     /** Logits of the latest forward call, {@code [B, vocab]}: after prefill, those of each prompt's last token. */
