@@ -19,9 +19,6 @@ import java.util.List;
  */
 final class WeightReader {
 
-    /** Largest mapped part; a whole number of rows below it (a MappedByteBuffer holds at most 2 GiB). */
-    static final long MAX_PART_BYTES = 1L << 30;
-
     private WeightReader() {
     }
 
@@ -45,13 +42,13 @@ final class WeightReader {
         if (target == null || target == stored) {
             return map(channel, position, stored, rows, cols, where);
         }
-        return convert(channel, position, dtype, rows, cols, target, where);
+        return convert(channel, position, stored, rows, cols, target, where);
     }
 
     private static Weight map(FileChannel channel, long position, WeightFormat format, int rows, int cols,
             String where) throws IOException {
         long rowBytes = format.rowBytes(cols);
-        int rowsPerPart = (int) Math.max(1, Math.min(rows, MAX_PART_BYTES / rowBytes));
+        int rowsPerPart = Weight.rowsPerPart(format, rows, cols);
         List<Weight.Part> parts = new ArrayList<>();
         try {
             for (int first = 0; first < rows; first += rowsPerPart) {
@@ -68,10 +65,10 @@ final class WeightReader {
         return Weight.ofParts(format, cols, parts);
     }
 
-    private static Weight convert(FileChannel channel, long position, SafetensorsDtype dtype, int rows, int cols,
+    private static Weight convert(FileChannel channel, long position, WeightFormat stored, int rows, int cols,
             WeightFormat target, String where) {
-        long storedRowBytes = (long) cols * dtype.bytes;
-        int rowsPerRegion = (int) Math.max(1, Math.min(rows, MAX_PART_BYTES / storedRowBytes));
+        long storedRowBytes = stored.rowBytes(cols);
+        int rowsPerRegion = Weight.rowsPerPart(stored, rows, cols);
         // one mapped region at a time, unmapped as soon as its rows are converted: resident memory stays
         // near the converted weights plus one region
         ByteBuffer[] region = new ByteBuffer[1];
@@ -89,18 +86,11 @@ final class WeightReader {
                 }
                 regionFirst[0] = first;
             }
-            int at = (int) ((row - regionFirst[0]) * storedRowBytes);
+            stored.decodeRow(region[0], (int) ((row - regionFirst[0]) * storedRowBytes), cols, into, 0);
             for (int i = 0; i < cols; i++) {
-                float v = switch (dtype) {
-                    case F32 -> region[0].getFloat(at + 4 * i);
-                    case BF16 -> io.skipllm.weights.HalfFloats.bf16ToFloat(region[0].getShort(at + 2 * i));
-                    case F16 -> io.skipllm.weights.HalfFloats.f16ToFloat(region[0].getShort(at + 2 * i));
-                    default -> throw new IllegalArgumentException(dtype.toString());
-                };
-                if (!Float.isFinite(v)) {
+                if (!Float.isFinite(into[i])) {
                     throw nonFinite(where);
                 }
-                into[i] = v;
             }
         };
         try {

@@ -101,13 +101,21 @@ public final class Weight implements AutoCloseable {
     }
 
     /**
+     * How many rows of a {@code rows x cols} matrix in {@code format} one part holds: as many as fit in
+     * {@link #MAX_PART_BYTES}, at least one (a buffer is limited to 2 GiB; mapped regions are cut the same way).
+     */
+    public static int rowsPerPart(WeightFormat format, int rows, int cols) {
+        return (int) Math.max(1, Math.min(rows, MAX_PART_BYTES / format.rowBytes(cols)));
+    }
+
+    /**
      * Converts float32 values {@code [rows, cols]} (row-major, read through {@code source}) into
      * {@code format}, in buffers this weight owns: narrowing rounds to nearest even, Q8_0 quantizes
      * each block of 32 to its own scale.
      */
     public static Weight convert(RowSource source, int rows, int cols, WeightFormat format) {
         long rowBytes = format.rowBytes(cols);
-        int rowsPerPart = (int) Math.max(1, Math.min(rows, MAX_PART_BYTES / rowBytes));
+        int rowsPerPart = rowsPerPart(format, rows, cols);
         List<Part> parts = new ArrayList<>();
         float[] values = new float[cols];
         try {
@@ -153,7 +161,9 @@ public final class Weight implements AutoCloseable {
 
     /**
      * The weights stacked row-wise (rows of the first, then of the second, ...) without copying: the
-     * parts move into the result, which then owns them. All must share format and column count.
+     * parts move into the result, which then owns them, and the given weights count as closed (their
+     * {@link #close} frees nothing, so the memory is freed once, by the result). All must share format
+     * and column count.
      */
     public static Weight stack(Weight... weights) {
         List<Part> parts = new ArrayList<>();
@@ -163,7 +173,11 @@ public final class Weight implements AutoCloseable {
             }
             parts.addAll(Arrays.asList(w.parts));
         }
-        return ofParts(weights[0].format, weights[0].cols, parts);
+        Weight stacked = ofParts(weights[0].format, weights[0].cols, parts);
+        for (Weight w : weights) {
+            w.closed.set(true);
+        }
+        return stacked;
     }
 
     public WeightFormat format() {

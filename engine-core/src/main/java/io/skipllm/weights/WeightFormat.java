@@ -1,6 +1,7 @@
 package io.skipllm.weights;
 
 import io.skipllm.BadInputException;
+import java.nio.ByteBuffer;
 import java.util.Locale;
 
 /**
@@ -43,6 +44,14 @@ public enum WeightFormat {
     /** Bytes a {@code rows x cols} matrix takes. */
     public long bytesFor(long rows, long cols) {
         return Math.multiplyExact(rows, rowBytes(cols));
+    }
+
+    /**
+     * Decodes one row of {@code cols} weights stored in this format at byte {@code at} of {@code data}
+     * into {@code into[offset, offset + cols)} as float32 (exact for the float formats).
+     */
+    public void decodeRow(ByteBuffer data, int at, int cols, float[] into, int offset) {
+        Encoding.decodeRow(this, data, at, cols, into, offset);
     }
 
     /** The name used on the command line and in JSON: {@code f32}, {@code bf16}, {@code f16}, {@code q8_0}. */
