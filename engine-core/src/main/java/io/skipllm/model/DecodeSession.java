@@ -32,10 +32,11 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
  *
  * <p>Two ways to run a step, the same numbers either way ({@code HostPassTest}): on the CPU backend the
  * model's {@link HostPass} runs prefill and decode steps on buffers allocated once when the session
- * opens, with no ND4J op and no allocation per step; otherwise (CUDA, or a plan that inspects hidden
- * states between layers, such as early exit) steps run through {@link CausalLm#layer} on ND4J arrays,
- * whose temporaries live in a per-session workspace that reuses its memory after the first step. A
- * session is used by one thread at a time; close it to release the cache and the workspace.
+ * opens, with no ND4J op and no activation buffer allocated per step (only a few batch-sized index
+ * arrays are); otherwise (CUDA, or a plan that inspects hidden states between layers, such as early
+ * exit) steps run through {@link CausalLm#layer} on ND4J arrays, whose temporaries live in a
+ * per-session workspace that reuses its memory after the first step. A session is used by one thread
+ * at a time; close it to release the cache and the workspace.
  */
 public final class DecodeSession implements AutoCloseable {
 

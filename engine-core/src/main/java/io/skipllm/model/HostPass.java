@@ -3,7 +3,8 @@ package io.skipllm.model;
 /**
  * The CPU forward pass of one decode session: rows of tokens through chosen layers, on buffers
  * allocated once when the session opens (llama2.c's {@code RunState}), against the session's KV cache,
- * with the weights package's kernels and Java loops; no ND4J op and no allocation per call.
+ * with the weights package's kernels and Java loops; no ND4J op per call, and no activation buffer
+ * allocated (only a few arrays of one int per row, for the attention's bookkeeping).
  *
  * <p>One call serves every multi-token shape the engine has: a decode step (one row per sequence), a
  * prompt chunk (many rows per sequence, in position order), and later verification of drafted tokens.
