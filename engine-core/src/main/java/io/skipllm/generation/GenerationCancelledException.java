@@ -7,7 +7,7 @@ public final class GenerationCancelledException extends SkipLlmException {
 
     private final int steps;
 
-    GenerationCancelledException(int steps) {
+    public GenerationCancelledException(int steps) {
         super("generation cancelled after " + steps + " decode step" + (steps == 1 ? "" : "s"));
         this.steps = steps;
     }

@@ -40,6 +40,8 @@ public final class GenerationConfig {
     private final double repetitionPenalty;
     private final boolean doSample;
     private final Long seed;
+    private final boolean lossless;
+    private final int draftTokens;
 
     private GenerationConfig(Builder b) {
         this.maxNewTokens = b.maxNewTokens;
@@ -59,6 +61,8 @@ public final class GenerationConfig {
         this.repetitionPenalty = b.repetitionPenalty;
         this.doSample = b.doSample;
         this.seed = b.seed;
+        this.lossless = b.lossless;
+        this.draftTokens = b.draftTokens;
     }
 
     /** The defaults (greedy, 64 new tokens, full depth). */
@@ -90,6 +94,8 @@ public final class GenerationConfig {
         b.repetitionPenalty = repetitionPenalty;
         b.doSample = doSample;
         b.seed = seed;
+        b.lossless = lossless;
+        b.draftTokens = draftTokens;
         return b;
     }
 
@@ -174,6 +180,20 @@ public final class GenerationConfig {
         return seed == null ? OptionalLong.empty() : OptionalLong.of(seed);
     }
 
+    /**
+     * Self-speculative decoding: the skip plan's retained layers draft {@link #draftTokens()} tokens per
+     * row and the full network verifies them in one pass, so the output is full-depth generation's
+     * (greedy: token for token; sampling: in distribution) and only the speed depends on the plan.
+     */
+    public boolean lossless() {
+        return lossless;
+    }
+
+    /** Tokens drafted per verification in {@link #lossless()} mode. */
+    public int draftTokens() {
+        return draftTokens;
+    }
+
     /** True for beam search ({@code numBeams > 1}). */
     public boolean isBeamSearch() {
         return numBeams > 1;
@@ -187,8 +207,14 @@ public final class GenerationConfig {
                 + ", lengthPenalty=" + lengthPenalty + ", earlyStopping=" + earlyStopping
                 + ", noRepeatNgramSize=" + noRepeatNgramSize + ", numReturnSequences=" + numReturnSequences
                 + ", doSample=" + doSample + ", temperature=" + temperature + ", topK=" + topK + ", topP=" + topP
-                + ", repetitionPenalty=" + repetitionPenalty + ", seed=" + seed + "}";
+                + ", repetitionPenalty=" + repetitionPenalty + ", seed=" + seed
+                + (lossless ? ", lossless, draftTokens=" + draftTokens : "") + "}";
     }
+
+    /** Tokens drafted per verification in lossless mode unless set. */
+    public static final int DEFAULT_DRAFT_TOKENS = 4;
+    /** The most tokens one verification pass checks per row (bounds the cache's extra room). */
+    public static final int MAX_DRAFT_TOKENS = 16;
 
     /** Mutable builder; {@link #build()} validates. */
     public static final class Builder {
@@ -209,6 +235,8 @@ public final class GenerationConfig {
         private double repetitionPenalty = 1.0;
         private boolean doSample;
         private Long seed;
+        private boolean lossless;
+        private int draftTokens = DEFAULT_DRAFT_TOKENS;
 
         private Builder() {
         }
@@ -316,6 +344,21 @@ public final class GenerationConfig {
             return this;
         }
 
+        /**
+         * Lossless mode (self-speculative decoding): the skip plan drafts, the full network verifies;
+         * see {@link GenerationConfig#lossless()}.
+         */
+        public Builder lossless(boolean value) {
+            this.lossless = value;
+            return this;
+        }
+
+        /** Tokens drafted per verification pass in lossless mode (1..{@value #MAX_DRAFT_TOKENS}). */
+        public Builder draftTokens(int value) {
+            this.draftTokens = value;
+            return this;
+        }
+
         /** Validates every value and returns the configuration. */
         public GenerationConfig build() {
             if (maxNewTokens < 1) {  // a request for nothing is almost always a caller's bug
@@ -374,6 +417,13 @@ public final class GenerationConfig {
             }
             if (doSample && numBeams > 1) {
                 throw bad("doSample", "sampling cannot be combined with numBeams > 1 (beam sampling is not supported)");
+            }
+            if (draftTokens < 1 || draftTokens > MAX_DRAFT_TOKENS) {
+                throw bad("draftTokens", "must be within 1.." + MAX_DRAFT_TOKENS + ", got " + draftTokens);
+            }
+            if (lossless && numBeams > 1) {
+                throw bad("lossless", "self-speculative decoding runs greedy search or sampling, not beam search "
+                        + "(numBeams " + numBeams + ")");
             }
             return new GenerationConfig(this);
         }

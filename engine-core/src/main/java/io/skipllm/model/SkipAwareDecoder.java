@@ -111,6 +111,39 @@ public final class SkipAwareDecoder {
         }
     }
 
+    /**
+     * Opens {@code rows} independent sequences of up to {@code capacity} tokens each on one static cache
+     * with room in every layer (see {@link SequenceBatch}): what continuous batching, self-speculative
+     * decoding and appended turns run on. Refused before allocating when it would not fit in memory.
+     *
+     * @throws BadInputException for a non-positive size or a capacity beyond the model's context
+     * @throws RequestMemory.InsufficientMemoryException when the cache would not fit
+     */
+    public SequenceBatch openSequences(int rows, int capacity) {
+        ModelConfig config = model.config();
+        if (rows < 1) {
+            throw new BadInputException("a sequence batch needs at least one row, got " + rows);
+        }
+        if (capacity < 1 || capacity > config.maxPositions()) {
+            throw new BadInputException("sequence capacity " + capacity + " must be within 1.." + config.maxPositions()
+                    + " (the model's context)");
+        }
+        long available = memoryLimitBytes > 0 ? memoryLimitBytes : RequestMemory.availableBytes();
+        long perRow = SequenceBatch.cacheBytes(config, 1, capacity) + (long) config.vocabSize() * Float.BYTES;
+        long needed = perRow * rows;
+        if (needed > available) {
+            throw new RequestMemory.InsufficientMemoryException(needed, available, (int) Math.min(rows - 1,
+                    available / perRow), rows);
+        }
+        sessions.opened();
+        try {
+            return new SequenceBatch(model, rows, capacity, sessions::closed);
+        } catch (RuntimeException | Error e) {
+            sessions.closed();
+            throw e;
+        }
+    }
+
     /** Token ids must index the embedding matrix: checked here because ND4J would read out of bounds. */
     static void requireTokenIds(int[] ids, int vocabSize, String what) {
         for (int j = 0; j < ids.length; j++) {
