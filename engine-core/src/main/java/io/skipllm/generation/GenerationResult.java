@@ -15,10 +15,16 @@ import java.util.List;
  * @param timing the request's timing, shared by all prompts of one batch
  */
 public record GenerationResult(List<Hypothesis> hypotheses, RetainedLayers retained, int numLayers,
-        int promptTokens, Timing timing) {
+        int promptTokens, Timing timing, Speculation speculation) {
 
     public GenerationResult {
         hypotheses = List.copyOf(hypotheses);
+    }
+
+    /** A result of plain decoding (no self-speculation). */
+    public GenerationResult(List<Hypothesis> hypotheses, RetainedLayers retained, int numLayers, int promptTokens,
+            Timing timing) {
+        this(hypotheses, retained, numLayers, promptTokens, timing, null);
     }
 
     /** The best hypothesis. */
@@ -43,7 +49,8 @@ public record GenerationResult(List<Hypothesis> hypotheses, RetainedLayers retai
      */
     public int[] layersPerToken() {
         int[] layers = new int[best().length()];
-        Arrays.fill(layers, retained.size());
+        // lossless mode: every token is the full network's (the retained layers only drafted it)
+        Arrays.fill(layers, speculation != null ? numLayers : retained.size());
         if (layers.length > 0) {
             layers[0] = numLayers;
         }
@@ -68,6 +75,42 @@ public record GenerationResult(List<Hypothesis> hypotheses, RetainedLayers retai
         /** Decode throughput of the batch: {@code decodeTokens} per second of decoding, 0 if none. */
         public double decodeTokensPerSecond() {
             return decodeMillis <= 0 || decodeTokens == 0 ? 0.0 : decodeTokens * 1000.0 / decodeMillis;
+        }
+    }
+
+    /**
+     * What self-speculative decoding ({@link GenerationConfig#lossless()}) did over the whole call
+     * (shared by its prompts): drafts proposed and accepted per draft position, and the layer passes
+     * it paid for them.
+     *
+     * @param draftTokens the most tokens drafted per verification
+     * @param rounds draft-and-verify rounds, summed over rows
+     * @param drafted per draft position (0-based), drafts proposed
+     * @param accepted per draft position, drafts the full network agreed with
+     * @param draftLayerRows retained-layer passes of drafting, in rows x layers
+     * @param verifyLayerRows full-depth passes of verification (and the prompt), in rows x layers
+     */
+    public record Speculation(int draftTokens, long rounds, long[] drafted, long[] accepted, long draftLayerRows,
+            long verifyLayerRows) {
+
+        /** Accepted drafts over proposed drafts, all positions together (0 without drafts). */
+        public double acceptanceRate() {
+            long d = Arrays.stream(drafted).sum();
+            return d == 0 ? 0 : (double) Arrays.stream(accepted).sum() / d;
+        }
+
+        /** Per draft position, the share of drafts accepted (NaN where none was proposed). */
+        public double[] acceptanceByPosition() {
+            double[] rates = new double[drafted.length];
+            for (int i = 0; i < rates.length; i++) {
+                rates[i] = drafted[i] == 0 ? Double.NaN : (double) accepted[i] / drafted[i];
+            }
+            return rates;
+        }
+
+        /** Tokens produced per verification: accepted drafts plus the full network's own token. */
+        public double tokensPerRound() {
+            return rounds == 0 ? 0 : (double) (Arrays.stream(accepted).sum() + rounds) / rounds;
         }
     }
 }

@@ -81,9 +81,22 @@ public final class Generator {
             Cancellation cancellation) {
         Objects.requireNonNull(cancellation, "cancellation");
         Request request = Request.resolve(decoder.model().config(), prompts, config, codec, listener);
-        return config.isBeamSearch()
-                ? new BeamSearch(decoder, request).run(cancellation)
+        if (config.isBeamSearch()) {
+            return new BeamSearch(decoder, request).run(cancellation);
+        }
+        return config.lossless()
+                ? new SelfSpeculativeSearch(decoder, request).run(cancellation)
                 : new GreedyOrSamplingSearch(decoder, request).run(cancellation);
+    }
+
+    /**
+     * Opens a conversation holding up to {@code capacity} tokens (turns and replies together) in its
+     * own KV cache, so that each turn continues from the cache instead of re-reading the history.
+     *
+     * @throws BadInputException when {@code capacity} is outside 1..the model's context
+     */
+    public Conversation conversation(int capacity) {
+        return new Conversation(decoder, codec, capacity);
     }
 
     /** One token-id prompt, no listener. */

@@ -76,10 +76,12 @@ final class GreedyOrSamplingSearch {
         long end = System.nanoTime();
         GenerationResult.Timing timing = new GenerationResult.Timing((prefillEnd - start) / 1e6,
                 (end - prefillEnd) / 1e6, decodeTokens);
-        return results(rows, perPrompt, timing);
+        return results(request, rows, perPrompt, timing, null);
     }
 
-    private List<GenerationResult> results(GenerationRow[] rows, int perPrompt, GenerationResult.Timing timing) {
+    /** One result per prompt: its rows' hypotheses, best first. */
+    static List<GenerationResult> results(Request request, GenerationRow[] rows, int perPrompt,
+            GenerationResult.Timing timing, GenerationResult.Speculation speculation) {
         List<GenerationResult> results = new ArrayList<>();
         for (int b = 0; b < request.prompts().length; b++) {
             List<Hypothesis> hypotheses = new ArrayList<>();
@@ -88,7 +90,7 @@ final class GreedyOrSamplingSearch {
             }
             hypotheses.sort(Comparator.comparingDouble(Hypothesis::score).reversed()); // stable: ties keep order
             results.add(new GenerationResult(hypotheses, request.retained(), request.model().numLayers(),
-                    request.prompts()[b].length, timing));
+                    request.prompts()[b].length, timing, speculation));
         }
         return results;
     }

@@ -32,7 +32,11 @@ final class Sampler {
 
     /** Samples an index with probability softmax(scores); {@code -infinity} scores are never drawn. */
     static int sample(double[] scores, SplittableRandom random) {
-        double[] probs = LogitsProcessors.softmax(scores);
+        return sampleProbabilities(LogitsProcessors.softmax(scores), random);
+    }
+
+    /** Samples an index with the given probabilities (summing to 1 up to rounding). */
+    static int sampleProbabilities(double[] probs, SplittableRandom random) {
         double u = random.nextDouble();
         double cumulative = 0;
         int last = -1;
