@@ -21,6 +21,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -50,7 +51,8 @@ final class GenerateCommand implements Command {
                 + " [--strategy S] [--speedup R | --retained LIST] [--max-new-tokens N] [--beams K] [--length-penalty X]"
                 + " [--early-stopping] [--no-repeat-ngram N] [--num-return K] [--repetition-penalty X]"
                 + " [--do-sample] [--temperature T] [--top-k K (50 when sampling)] [--top-p P] [--seed S]"
-                + " [--stop TEXT] [--stop-ids I,J] [--weights stored|f32|bf16|f16|q8_0] [--json]   (any of --temperature/--top-k/--top-p/--seed samples)";
+                + " [--stop TEXT] [--stop-ids I,J] [--lossless [--draft-tokens K]] [--weights stored|f32|bf16|f16|q8_0]"
+                + " [--json]   (--lossless: the plan drafts, the full network verifies; any of --temperature/--top-k/--top-p/--seed samples)";
     }
 
     @Override
@@ -58,8 +60,9 @@ final class GenerateCommand implements Command {
         Set<String> valued = new HashSet<>(SkipOptions.NAMES);
         valued.addAll(Set.of("model", ModelLoading.WEIGHTS, "prompt", "prompt-ids", "batch-file", "max-new-tokens", "beams",
                 "length-penalty", "no-repeat-ngram", "num-return", "repetition-penalty", "temperature", "top-k",
-                "top-p", "seed", "stop", "stop-ids"));
-        Args args = Args.parse(name(), argv, valued, Set.of("json", "debug", "do-sample", "early-stopping"));
+                "top-p", "seed", "stop", "stop-ids", "draft-tokens"));
+        Args args = Args.parse(name(), argv, valued, Set.of("json", "debug", "do-sample", "early-stopping",
+                "lossless"));
 
         Prompts prompts = Prompts.from(args);
         GenerationConfig.Builder builder = configBuilder(args); // every option checked before the model is loaded
@@ -167,6 +170,10 @@ final class GenerateCommand implements Command {
         if (args.has("stop")) {
             b.stopStrings(List.of(args.required("stop")));
         }
+        if (args.has("draft-tokens") && !args.flag("lossless")) {
+            throw new BadInputException("--draft-tokens needs --lossless");
+        }
+        b.lossless(args.flag("lossless")).draftTokens(args.integer("draft-tokens", GenerationConfig.DEFAULT_DRAFT_TOKENS));
         if (args.has("stop-ids")) {
             b.stopTokenIds(args.intList("stop-ids"));
         }
@@ -192,6 +199,8 @@ final class GenerateCommand implements Command {
         options.put("topP", "--top-p");
         options.put("stopTokenIds", "--stop-ids");
         options.put("stopStrings", "--stop");
+        options.put("draftTokens", "--draft-tokens");
+        options.put("lossless", "--lossless");
         for (Map.Entry<String, String> e : options.entrySet()) {
             if (message.startsWith("generation config: " + e.getKey() + " ")) {
                 return " (" + e.getValue() + ")";
@@ -255,18 +264,26 @@ final class GenerateCommand implements Command {
         json.put("tokens_per_s", result.timing().decodeTokensPerSecond());
         json.put("prompt_tokens", result.promptTokens());
         json.put("prefill_ms", result.timing().prefillMillis());
+        if (result.speculation() != null) {
+            json.put("acceptance_rate", result.speculation().acceptanceRate());
+        }
         return json;
     }
 
     private static void summary(List<GenerationResult> results, int numLayers, PrintStream err) {
         GenerationResult first = results.get(0);
+        GenerationResult.Speculation s = first.speculation();
+        // lossless mode adds its acceptance rate to the same line, after the decode rate
+        String lossless = s == null ? "" : String.format(Locale.ROOT,
+                "; lossless: acceptance rate %.3f, %.2f tokens per full-depth verification (%d drafted)",
+                s.acceptanceRate(), s.tokensPerRound(), s.draftTokens());
         err.printf("generate: %d prompt(s); prompt tokens %s; generated tokens %s; retained %d of %d layers %s;"
-                        + " prefill %.1f ms; decode %.1f tokens/s%n",
+                        + " prefill %.1f ms; decode %.1f tokens/s%s%n",
                 results.size(),
                 results.stream().map(r -> Integer.toString(r.promptTokens())).collect(Collectors.joining(",", "[", "]")),
                 results.stream().map(r -> Integer.toString(r.tokens().length)).collect(Collectors.joining(",", "[", "]")),
                 first.retained().size(), numLayers, first.retained(), first.timing().prefillMillis(),
-                first.timing().decodeTokensPerSecond());
+                first.timing().decodeTokensPerSecond(), lossless);
         err.flush();
     }
 }

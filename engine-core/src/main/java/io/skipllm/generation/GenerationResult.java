@@ -87,11 +87,12 @@ public record GenerationResult(List<Hypothesis> hypotheses, RetainedLayers retai
      * @param rounds draft-and-verify rounds, summed over rows
      * @param drafted per draft position (0-based), drafts proposed
      * @param accepted per draft position, drafts the full network agreed with
-     * @param draftLayerRows retained-layer passes of drafting, in rows x layers
-     * @param verifyLayerRows full-depth passes of verification (and the prompt), in rows x layers
+     * @param draftCalls forward calls through the retained layers (each reads their weights once for all
+     *     rows drafting in it)
+     * @param verifyCalls full-depth verification calls (each reads every weight once for all rows and positions)
      */
-    public record Speculation(int draftTokens, long rounds, long[] drafted, long[] accepted, long draftLayerRows,
-            long verifyLayerRows) {
+    public record Speculation(int draftTokens, long rounds, long[] drafted, long[] accepted, long draftCalls,
+            long verifyCalls) {
 
         /** Accepted drafts over proposed drafts, all positions together (0 without drafts). */
         public double acceptanceRate() {

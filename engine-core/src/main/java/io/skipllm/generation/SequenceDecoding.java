@@ -36,8 +36,8 @@ final class SequenceDecoding {
     private long rounds;
     private long[] drafted = new long[0];
     private long[] accepted = new long[0];
-    private long draftLayerRows;
-    private long verifyLayerRows;
+    private long draftCalls;
+    private long verifyCalls;
     private long decodeTokens;
     /** Logits of one call: up to every row's latest token and drafts. */
     private float[] logits;
@@ -77,7 +77,7 @@ final class SequenceDecoding {
     /** The drafting statistics of a lossless run, else null. */
     GenerationResult.Speculation speculation() {
         return request.config().lossless() ? new GenerationResult.Speculation(request.config().draftTokens(), rounds,
-                drafted.clone(), accepted.clone(), draftLayerRows, verifyLayerRows) : null;
+                drafted.clone(), accepted.clone(), draftCalls, verifyCalls) : null;
     }
 
     private boolean anyRunning() {
@@ -111,7 +111,6 @@ final class SequenceDecoding {
         }
         float[] logits = logitsFor(rows.length);
         batch.feed(n, batchRows, tokens, null, logitsIndex, logits);
-        verifyLayerRows += (long) n * batch.numLayers();
         float[] row = new float[vocab];
         for (int r = 0; r < rows.length; r++) {
             System.arraycopy(logits, r * vocab, row, 0, vocab);
@@ -132,7 +131,6 @@ final class SequenceDecoding {
         }
         float[] logits = logitsFor(n);
         batch.feed(n, running, tokens, retained, logitsIndex, logits);
-        draftLayerRows += (long) n * retained.length;
         float[] scratch = new float[vocab];
         for (int i = 0; i < n; i++) {
             GenerationRow row = rows[running[i]];
@@ -191,7 +189,7 @@ final class SequenceDecoding {
                 }
             }
             batch.feed(m, batchRows, tokens, retained, logitsIndex, logits);
-            draftLayerRows += (long) m * retained.length;
+            draftCalls++;
             for (int e = 0; e < m; e++) {
                 int i = which[e];
                 GenerationRow row = rows[running[i]];
@@ -231,7 +229,7 @@ final class SequenceDecoding {
         }
         float[] verifyLogits = logitsFor(total);
         batch.feed(total, vRows, vTokens, null, vLogits, verifyLogits);
-        verifyLayerRows += (long) total * batch.numLayers();
+        verifyCalls++;
         for (int i = 0; i < n; i++) {
             GenerationRow row = rows[running[i]];
             rounds++;
