@@ -23,7 +23,7 @@ public final class Main {
 
     static {
         for (Command c : List.<Command>of(new PlanCommand(), new LogitsCommand(), new GenerateCommand(), new BenchCommand(),
-                new EvalCommand())) {
+                new EvalCommand(), new ServeCommand())) {
             COMMANDS.put(c.name(), c);
         }
     }

@@ -26,10 +26,12 @@ import java.util.Set;
  * @param maxTokens new tokens at most (OpenAI's default 16)
  * @param temperature 0 is greedy search; above 0 samples (OpenAI's default 1)
  * @param stop stop strings; the returned text ends before the first one found
+ * @param ignoreEos vLLM's {@code ignore_eos}: the model's EOS ids do not end the sequence (benchmarks)
  * @param includeUsage {@code stream_options.include_usage}: a last chunk with {@code usage} and no choices
  */
 record CompletionRequest(String promptText, int[] promptIds, int maxTokens, double temperature, double topP, Long seed,
-        List<String> stop, boolean stream, boolean includeUsage, SkipStrategy strategy, double speedup) {
+        List<String> stop, boolean ignoreEos, boolean stream, boolean includeUsage, SkipStrategy strategy,
+        double speedup) {
 
     /** OpenAI's default {@code max_tokens} for completions. */
     static final int DEFAULT_MAX_TOKENS = 16;
@@ -94,6 +96,7 @@ record CompletionRequest(String promptText, int[] promptIds, int maxTokens, doub
             seed = seedNode.longValue();
         }
         List<String> stop = stop(root.get("stop"));
+        boolean ignoreEos = bool(root, "ignore_eos", false);
         boolean stream = bool(root, "stream", false);
         boolean includeUsage = false;
         JsonNode streamOptions = root.get("stream_options");
@@ -162,8 +165,8 @@ record CompletionRequest(String promptText, int[] promptIds, int maxTokens, doub
                 }
             }
         }
-        return new CompletionRequest(text, ids, maxTokens, temperature, topP, seed, stop, stream, includeUsage, strategy,
-                speedup);
+        return new CompletionRequest(text, ids, maxTokens, temperature, topP, seed, stop, ignoreEos, stream, includeUsage,
+                strategy, speedup);
     }
 
     /** The generation config of this request: greedy at temperature 0, else sampling without top-k. */
@@ -172,6 +175,9 @@ record CompletionRequest(String promptText, int[] promptIds, int maxTokens, doub
                 .maxNewTokens(maxTokens)
                 .skipPlan(strategy, speedup)
                 .stopStrings(stop);
+        if (ignoreEos) {
+            b.stopTokenIds(List.of());
+        }
         if (temperature > 0) {
             b.doSample(true).temperature(temperature).topP(topP).topK(0);
         } else {

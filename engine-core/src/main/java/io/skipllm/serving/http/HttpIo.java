@@ -84,6 +84,12 @@ final class HttpIo {
         sendJson(exchange, error.status(), errorBody(error.getMessage(), error.type(), error.param()));
     }
 
+    /** True when the request's path is {@code path} (a trailing slash allowed): contexts match prefixes. */
+    static boolean isPath(HttpExchange exchange, String path) {
+        String p = exchange.getRequestURI().getPath();
+        return p.equals(path) || p.equals(path + "/");
+    }
+
     static String utf8(byte[] bytes) {
         return new String(bytes, StandardCharsets.UTF_8);
     }
