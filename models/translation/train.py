@@ -6,6 +6,12 @@ Run with Debian's interpreter (/usr/bin/python3), from the repository root:
 
   /usr/bin/python3 models/translation/prepare_data.py           # data/train.jsonl (+ dev, test)
   /usr/bin/python3 models/translation/train.py all              # every stage below, resumable
+  /usr/bin/python3 models/translation/train.py pretrain --config deep   # issue 17's deeper model
+
+`--config` (or env TRAIN_CONFIG) picks the model: `base` (default: the shipped 12-layer recipe,
+unchanged) or `deep` (24 layers, its own work directory models/translation/work-deep/, exports into
+work-deep/export/ so the shipped models are never overwritten). SKIPLLM_JAR overrides the engine jar
+whose planner decides the unified layer sets.
 
 Stages (each resumes from its last checkpoint in models/translation/work/, which git ignores):
   tokenizer  byte-level BPE, 4096 tokens, trained on the training split (bpe.py)
@@ -35,15 +41,39 @@ sys.path.insert(0, HERE)
 import bpe  # noqa: E402
 
 DATA = os.path.join(HERE, "data")
-WORK = os.path.join(HERE, "work")
 TEMPLATE = "Translate Spanish to English: {source} English:"
 SEED = 1234
 THREADS = int(os.environ.get("TRAIN_THREADS", "2"))
+
+
+def _config_name():
+    argv = sys.argv[1:]
+    for k, a in enumerate(argv):
+        if a == "--config" and k + 1 < len(argv):
+            del sys.argv[k + 1:k + 3]
+            return argv[k + 1]
+        if a.startswith("--config="):
+            del sys.argv[k + 1]
+            return a.split("=", 1)[1]
+    return os.environ.get("TRAIN_CONFIG", "base")
+
+
+CONFIG_NAME = _config_name()
+if CONFIG_NAME not in ("base", "deep"):
+    raise SystemExit(f"unknown --config {CONFIG_NAME!r} (base, deep)")
+DEEP = CONFIG_NAME == "deep"
+WORK = os.path.join(HERE, "work-deep" if DEEP else "work")
 
 CONFIG = dict(  # LLaMA architecture; key names as in Hugging Face's LlamaConfig
     vocab_size=4096, hidden_size=128, intermediate_size=352, num_hidden_layers=12,
     num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=512,
     rms_norm_eps=1e-5, rope_theta=10000.0)
+if DEEP:  # issue 17: 24 layers so unified 2x keeps 12; same 4096-token BPE tokenizer (reused)
+    CONFIG.update(hidden_size=int(os.environ.get("DEEP_HIDDEN", "192")),
+                  num_hidden_layers=int(os.environ.get("DEEP_LAYERS", "24")))
+    CONFIG["num_attention_heads"] = CONFIG["num_key_value_heads"] = CONFIG["hidden_size"] // 32
+    CONFIG["intermediate_size"] = int(os.environ.get(
+        "DEEP_INTERMEDIATE", str(round(CONFIG["hidden_size"] * 2.75 / 16) * 16)))
 
 # Stage hyper-parameters. Batches are built from length-sorted buckets of at most TOKENS_PER_BATCH
 # padded tokens. Step counts were fixed from the measured speed of this machine (model card).
@@ -53,7 +83,19 @@ PRETRAIN = dict(steps=int(os.environ.get("PRETRAIN_STEPS", "800")), lr=3e-3, war
                 # The shipped run stopped at step 650 of its 800-step cosine schedule when the
                 # session's time ran out (the schedule's lr at 650 is ~0.6x of peak); this stops at
                 # the same place so a rerun reproduces the shipped weights' recipe exactly.
-                stop_at=int(os.environ.get("PRETRAIN_STOP_AT", "650")))
+                stop_at=int(os.environ.get("PRETRAIN_STOP_AT", "650")),
+                eval_every=50, ckpt_seconds=None, patience=None)
+if DEEP:
+    # Cosine over DEEP_EPOCHS epochs (the step count is fixed from the batches per epoch in
+    # main()), evaluated every 100 steps, checkpointed at least every 10 minutes of wall time;
+    # pretrain-best.pt keeps the best dev loss, the fine-tunes start from it, and training stops
+    # early once the dev loss has not improved for `patience` evaluations.
+    PRETRAIN = dict(steps=int(os.environ.get("PRETRAIN_STEPS", "0")),  # 0: DEEP_EPOCHS epochs
+                    epochs=float(os.environ.get("DEEP_EPOCHS", "3")),
+                    lr=float(os.environ.get("DEEP_LR", "2e-3")), warmup=200, loss="all",
+                    retained=None, stop_at=int(os.environ.get("PRETRAIN_STOP_AT", "0")) or None,
+                    eval_every=100, ckpt_seconds=600,
+                    patience=int(os.environ.get("DEEP_PATIENCE", "8")))
 FINETUNE_STEPS = int(os.environ.get("FINETUNE_STEPS", "60"))
 FINETUNES = {
     "ft-full": dict(retained=None, out="base"),
@@ -69,7 +111,8 @@ def unified_retained(n_layers, speedup):
     """The retained layers of unified skipping; the engine's LayerSkipPlanner is the reference
     (checked against the paper's Table 2); this mirrors it for N=12."""
     import subprocess
-    jar = os.path.join(HERE, "..", "..", "engine-core", "target", "skipllm.jar")
+    jar = os.environ.get("SKIPLLM_JAR") or os.path.join(HERE, "..", "..", "engine-core", "target",
+                                                         "skipllm.jar")
     if os.path.exists(jar):
         out = subprocess.run(["java", "-jar", jar, "plan", "--layers", str(n_layers), "--speedup",
                               str(speedup)], capture_output=True, text=True, check=True).stdout
@@ -239,9 +282,17 @@ def evaluate(model, examples, retained):
 
 
 def run_stage(name, model, train_ex, dev_ex, steps, peak_lr, warmup, loss_on, retained, log,
-              stop_at=None):
+              stop_at=None, eval_every=50, ckpt_seconds=None, patience=None):
+    """eval_every: dev loss + checkpoint every this many steps. ckpt_seconds: also checkpoint when
+    this much wall time has passed since the last save. patience: keep NAME-best.pt (best dev
+    loss) and stop once the dev loss has not improved for this many evaluations."""
     last = steps if stop_at is None else min(steps, stop_at)
     ckpt = os.path.join(WORK, name + ".pt")
+
+    def save(path):
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state},
+                   path + ".tmp")
+        os.replace(path + ".tmp", path)
     opt = torch.optim.AdamW(model.parameters(), lr=peak_lr, betas=(0.9, 0.95), weight_decay=0.1)
     state = {"step": 0, "elapsed": 0.0, "epoch": 0, "pos": 0}
     if os.path.exists(ckpt):
@@ -249,12 +300,14 @@ def run_stage(name, model, train_ex, dev_ex, steps, peak_lr, warmup, loss_on, re
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["opt"])
         state = saved["state"]
-        if state["step"] >= last:
+        if state["step"] >= last or state.get("stopped"):
             return state
         log(f"{name}: resuming at step {state['step']}")
     rng = random.Random(SEED + state["epoch"])
     plan = batches(train_ex, rng)
     started = time.time() - state["elapsed"]
+    cpu_started = time.process_time() - state.get("cpu", 0.0)
+    last_save = time.time()
     model.train()
     while state["step"] < last:
         if state["pos"] >= len(plan):
@@ -273,14 +326,34 @@ def run_stage(name, model, train_ex, dev_ex, steps, peak_lr, warmup, loss_on, re
         opt.step()
         state["step"] += 1
         state["elapsed"] = time.time() - started
-        if state["step"] % 50 == 0 or state["step"] == last:
+        if ckpt_seconds is not None:
+            state["cpu"] = time.process_time() - cpu_started
+        if state["step"] % eval_every == 0 or state["step"] == last:
             dev = evaluate(model, dev_ex, retained)
+            extra = ""
+            if ckpt_seconds is not None:
+                extra = (f" cpu {state['cpu']:.0f}s lr {opt.param_groups[0]['lr']:.2e} "
+                         f"pos {state['pos']}/{len(plan)}")
             log(f"{name}: step {state['step']}/{steps} epoch {state['epoch']} loss {loss.item():.3f} "
-                f"dev_response_loss {dev:.3f} elapsed {state['elapsed']:.0f}s")
+                f"dev_response_loss {dev:.3f} elapsed {state['elapsed']:.0f}s{extra}")
             state["dev_loss"] = dev
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state},
-                       ckpt + ".tmp")
-            os.replace(ckpt + ".tmp", ckpt)
+            if patience is not None:
+                if dev < state.get("best_dev", float("inf")):
+                    state["best_dev"], state["best_step"], state["bad_evals"] = dev, state["step"], 0
+                    save(os.path.join(WORK, name + "-best.pt"))
+                else:
+                    state["bad_evals"] = state.get("bad_evals", 0) + 1
+                    if state["bad_evals"] >= patience:
+                        state["stopped"] = True
+                        log(f"{name}: dev loss has not improved for {patience} evaluations; "
+                            f"stopping (best {state['best_dev']:.3f} at step {state['best_step']})")
+            save(ckpt)
+            last_save = time.time()
+            if state.get("stopped"):
+                break
+        elif ckpt_seconds is not None and time.time() - last_save >= ckpt_seconds:
+            save(ckpt)
+            last_save = time.time()
     return state
 
 
@@ -343,6 +416,10 @@ def main():
         logf.flush()
 
     tok_path = os.path.join(WORK, "tokenizer.json")
+    if DEEP and not os.path.exists(tok_path):  # reuse the shipped models' tokenizer as is
+        import shutil
+        shutil.copyfile(os.path.join(HERE, "base", "tokenizer.json"), tok_path)
+        log(f"config deep: {json.dumps(CONFIG)}; tokenizer copied from models/translation/base")
     if not os.path.exists(tok_path):
         t0 = time.time()
         texts = [t for p in load_pairs("train") for t in (p["es"], " " + p["en"])]
@@ -355,40 +432,55 @@ def main():
     enc = bpe.Encoder(m["vocab"], [tuple(x.split(" ")) for x in m["merges"]])
     train_ex = encode_pairs(load_pairs("train"), enc)
     dev_ex = encode_pairs(load_pairs("dev"), enc)
-    if stage in ("all", "tokenizer", "export"):
+    if stage in ("all", "tokenizer", "export") and not DEEP:
         write_token_fixture(enc, load_pairs("dev"))
     if stage == "tokenizer":
         return
 
     if stage == "bench":  # seconds per step at this size, to fix the step counts
         model = Llama(CONFIG)
-        log(f"params {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M")
+        log(f"params {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M config {CONFIG}")
         opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
         plan = batches(train_ex, random.Random(SEED))
+        bench_steps = int(os.environ.get("BENCH_STEPS", "10"))
         t0 = time.time()
-        for k in range(10):
+        for k in range(bench_steps):
             ids, is_resp, tgt = collate(train_ex, plan[k], "all")
             loss = F.cross_entropy(model(ids, is_resp).flatten(0, 1), tgt.flatten(),
                                    ignore_index=-100)
             opt.zero_grad()
             loss.backward()
             opt.step()
-        log(f"bench: {(time.time() - t0) / 10:.2f}s/step, {len(plan)} batches per epoch")
+        log(f"bench: {(time.time() - t0) / bench_steps:.2f}s/step, {len(plan)} batches per epoch")
         return
 
     n = CONFIG["num_hidden_layers"]
-    plans = {r: unified_retained(n, r) for r in (2.0, 3.0)}  # ask the planner before training
+    plans_path = os.path.join(WORK, "unified-plans.json")
+    if DEEP and os.path.exists(plans_path):  # asked once; resuming then needs no engine jar
+        with open(plans_path) as f:
+            plans = {float(k): v for k, v in json.load(f).items()}
+    else:
+        plans = {r: unified_retained(n, r) for r in (2.0, 3.0)}  # ask the planner before training
+        if DEEP:
+            with open(plans_path, "w") as f:
+                json.dump(plans, f)
     log(f"unified plans for {n} layers: {plans}")
     if stage in ("all", "pretrain"):
         model = Llama(CONFIG)
         p = PRETRAIN
-        run_stage("pretrain", model, train_ex, dev_ex, p["steps"], p["lr"], p["warmup"], "all",
-                  None, log, stop_at=p["stop_at"])
+        steps = p["steps"] or round(p["epochs"] * len(batches(train_ex, random.Random(SEED))))
+        if DEEP:
+            log(f"pretrain ({CONFIG_NAME}): {sum(q.numel() for q in model.parameters()) / 1e6:.2f}M "
+                f"params, {steps} steps, peak lr {p['lr']}, warm-up {p['warmup']}")
+        run_stage("pretrain", model, train_ex, dev_ex, steps, p["lr"], p["warmup"], "all",
+                  None, log, stop_at=p["stop_at"], eval_every=p["eval_every"],
+                  ckpt_seconds=p["ckpt_seconds"], patience=p["patience"])
     for name, ft in FINETUNES.items():
         if stage not in ("all", "finetune", name):
             continue
         model = Llama(CONFIG)
-        model.load_state_dict(torch.load(os.path.join(WORK, "pretrain.pt"))["model"])
+        start = os.path.join(WORK, "pretrain-best.pt" if DEEP else "pretrain.pt")
+        model.load_state_dict(torch.load(start)["model"])
         retained = None if ft["retained"] is None else set(plans[ft["retained"]])
         torch.manual_seed(SEED)
         st = run_stage(name, model, train_ex, dev_ex, FINETUNE_STEPS, FINETUNE_LR, 20, "response",
@@ -399,8 +491,9 @@ def main():
         for name, ft in FINETUNES.items():
             model = Llama(CONFIG)
             model.load_state_dict(torch.load(os.path.join(WORK, name + ".pt"))["model"])
-            export(model, os.path.join(HERE, ft["out"]), tok_path, name)
-            log(f"export: {name} -> models/translation/{ft['out']}")
+            out = os.path.join(WORK, "export", ft["out"]) if DEEP else os.path.join(HERE, ft["out"])
+            export(model, out, tok_path, name)
+            log(f"export: {name} -> {os.path.relpath(out, os.path.join(HERE, '..', '..'))}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@ package io.skipllm.bench;
 import io.skipllm.BadInputException;
 import io.skipllm.baselines.EarlyExit;
 import io.skipllm.baselines.SkipDecodeSchedule;
+import io.skipllm.generation.GenerationConfig;
+import io.skipllm.generation.GenerationResult;
+import io.skipllm.generation.Generator;
 import io.skipllm.model.CausalLm;
 import io.skipllm.model.DecodeSession;
 import io.skipllm.model.SkipAwareDecoder;
@@ -37,8 +40,24 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * longest prompt is done (static batching); only the tokens each prompt generated count. Each row feeds
  * back its argmax; with beams > 1 every prompt has that many rows and the cache rows are gathered every
  * step, as beam search does.
+ *
+ * <p>{@code self-speculative} rows (lossless: the plan's retained layers draft, every layer verifies)
+ * cannot step in lockstep, since a round emits a varying number of tokens per row. Each runs through
+ * the {@link Generator} on the same batch of prompts right after the interleaved steps of that batch:
+ * greedy, no stop tokens, as many decode tokens per prompt as the batch's longest response length
+ * (one budget per call, so with response lengths every prompt of the batch generates the longest).
+ * Time and tokens come from {@link GenerationResult#timing()} (decode only, the first token, which the
+ * prefill predicts, excluded, as for the other rows); the paired speedup is against the full row of
+ * the same round. They need beams = 1 (else a row with {@code supported} false).
  */
 public final class ThroughputBench {
+
+    /** Lossless self-speculative decoding: drafts through the plan's retained layers, verifies at full depth. */
+    public static final String SELF_SPECULATIVE = "self-speculative";
+
+    /** The strategy names {@code bench} accepts. */
+    public static final List<String> STRATEGIES =
+            List.of("full", "unified", "top", "bottom", "skipdecode", "early-exit", SELF_SPECULATIVE);
 
     /**
      * What to measure.
@@ -48,18 +67,32 @@ public final class ThroughputBench {
      *     round, each generating {@code newTokens}.
      */
     public record Options(List<String> strategies, List<Double> speedups, List<Integer> batchSizes, int beams,
-            int promptTokens, int newTokens, List<Integer> responseLengths, int warmup, int repeats, long seed) {
+            int promptTokens, int newTokens, List<Integer> responseLengths, int warmup, int repeats, long seed,
+            List<Integer> draftTokens) {
 
         public Options {
             strategies = List.copyOf(strategies);
             speedups = List.copyOf(speedups);
             batchSizes = List.copyOf(batchSizes);
             responseLengths = List.copyOf(responseLengths);
+            draftTokens = List.copyOf(draftTokens);
             for (String s : strategies) {
-                if (!List.of("full", "unified", "top", "bottom", "skipdecode", "early-exit").contains(s)) {
+                if (!STRATEGIES.contains(s)) {
                     throw new BadInputException("bench: unknown strategy '" + s
-                            + "'; expected full, unified, top, bottom, skipdecode or early-exit");
+                            + "'; expected full, unified, top, bottom, skipdecode, early-exit or self-speculative");
                 }
+            }
+            if (draftTokens.isEmpty()) {
+                throw new BadInputException("bench: --draft-tokens: the list is empty");
+            }
+            for (int k : draftTokens) {
+                if (k < 1 || k > GenerationConfig.MAX_DRAFT_TOKENS) {
+                    throw new BadInputException("bench: --draft-tokens must be within 1.."
+                            + GenerationConfig.MAX_DRAFT_TOKENS + ", got " + k);
+                }
+            }
+            if (draftTokens.stream().distinct().count() != draftTokens.size()) {
+                throw new BadInputException("bench: --draft-tokens: a draft length is listed twice");
             }
             for (double r : speedups) {
                 if (!(r >= 1) || Double.isInfinite(r)) {
@@ -88,6 +121,13 @@ public final class ThroughputBench {
             }
         }
 
+        /** Options whose {@code self-speculative} rows draft {@link GenerationConfig#DEFAULT_DRAFT_TOKENS}. */
+        public Options(List<String> strategies, List<Double> speedups, List<Integer> batchSizes, int beams,
+                int promptTokens, int newTokens, List<Integer> responseLengths, int warmup, int repeats, long seed) {
+            this(strategies, speedups, batchSizes, beams, promptTokens, newTokens, responseLengths, warmup, repeats,
+                    seed, List.of(GenerationConfig.DEFAULT_DRAFT_TOKENS));
+        }
+
         /** Options with every prompt generating {@code newTokens} tokens. */
         public Options(List<String> strategies, List<Double> speedups, List<Integer> batchSizes, int beams,
                 int promptTokens, int newTokens, int warmup, int repeats, long seed) {
@@ -109,11 +149,29 @@ public final class ThroughputBench {
      * One measured (or unsupported) combination; null figures where {@code supported} is false.
      * {@code tokensPerS} is pooled over the recorded rounds, min/max are single rounds', and the
      * speedup min/max are the rounds' paired ratios against the full-depth row of the same round.
+     *
+     * <p>{@code self-speculative} rows also carry {@code draftTokens} (K) and, when supported, the
+     * acceptance over the recorded rounds ({@link GenerationResult.Speculation}); their
+     * {@code retained} is the draft set and {@code activatedLayers} a weight-read equivalent: the depth
+     * A of a plain static plan that reads as many weight bytes per generated token, so that
+     * {@code predictedSpeedup = (N*layerBytes + headBytes) / (A*layerBytes + headBytes)} holds as for the
+     * other rows (see {@link Config#row}). Null for the other strategies.
      */
     public record Row(String strategy, double speedup, int batch, int beams, boolean supported, int[] retained,
             Double activatedLayers, Double tokensPerS, Double tokensPerSMin, Double tokensPerSMax,
             Double speedupVsFull, Double speedupVsFullMin, Double speedupVsFullMax, Double predictedSpeedup,
-            Double prefillMs, Double weightReadGbPerS) {
+            Double prefillMs, Double weightReadGbPerS, Integer draftTokens, Double acceptanceRate,
+            double[] acceptanceByPosition, Double tokensPerRound) {
+
+        /** A row of a strategy other than {@code self-speculative}. */
+        public Row(String strategy, double speedup, int batch, int beams, boolean supported, int[] retained,
+                Double activatedLayers, Double tokensPerS, Double tokensPerSMin, Double tokensPerSMax,
+                Double speedupVsFull, Double speedupVsFullMin, Double speedupVsFullMax, Double predictedSpeedup,
+                Double prefillMs, Double weightReadGbPerS) {
+            this(strategy, speedup, batch, beams, supported, retained, activatedLayers, tokensPerS, tokensPerSMin,
+                    tokensPerSMax, speedupVsFull, speedupVsFullMin, speedupVsFullMax, predictedSpeedup, prefillMs,
+                    weightReadGbPerS, null, null, null, null);
+        }
 
         /** The row as the JSON object of CONTRACTS.md (snake_case keys, nulls for unsupported rows). */
         public Map<String, Object> toJson() {
@@ -136,6 +194,13 @@ public final class ThroughputBench {
             if (retained != null) {
                 m.put("retained", retained);
             }
+            if (draftTokens != null) {
+                m.put("draft_tokens", draftTokens);
+                m.put("acceptance_rate", acceptanceRate);
+                m.put("acceptance_by_position", acceptanceByPosition == null ? null
+                        : Arrays.stream(acceptanceByPosition).mapToObj(v -> Double.isNaN(v) ? null : (Object) v).toList());
+                m.put("tokens_per_round", tokensPerRound);
+            }
             return m;
         }
     }
@@ -150,6 +215,31 @@ public final class ThroughputBench {
         long stepLayers;
         long steps;
         final List<Double> prefillMs = new ArrayList<>();
+        /** Self-speculative rows: what drafting and verification did, summed over the round's batches. */
+        long[] drafted = new long[0];
+        long[] accepted = new long[0];
+        long speculationRounds;
+        long draftCalls;
+        long verifyCalls;
+
+        void add(GenerationResult.Speculation s) {
+            if (drafted.length < s.drafted().length) {
+                drafted = Arrays.copyOf(drafted, s.drafted().length);
+                accepted = Arrays.copyOf(accepted, s.accepted().length);
+            }
+            for (int j = 0; j < s.drafted().length; j++) {
+                drafted[j] += s.drafted()[j];
+                accepted[j] += s.accepted()[j];
+            }
+            speculationRounds += s.rounds();
+            draftCalls += s.draftCalls();
+            verifyCalls += s.verifyCalls();
+        }
+
+        GenerationResult.Speculation speculation(int draftTokens) {
+            return new GenerationResult.Speculation(draftTokens, speculationRounds, drafted, accepted, draftCalls,
+                    verifyCalls);
+        }
 
         double tokensPerS() {
             return tokens / decodeSeconds;
@@ -158,11 +248,13 @@ public final class ThroughputBench {
 
     private final CausalLm model;
     private final SkipAwareDecoder decoder;
+    private final Generator generator;
     private final int numLayers;
 
     public ThroughputBench(CausalLm model) {
         this.model = model;
         this.decoder = new SkipAwareDecoder(model);
+        this.generator = new Generator(decoder);
         this.numLayers = model.config().numLayers();
     }
 
@@ -171,27 +263,37 @@ public final class ThroughputBench {
         List<Row> rows = new ArrayList<>();
         for (int batch : options.batchSizes()) {
             List<Config> configs = new ArrayList<>();
-            configs.add(new Config("full", 1.0, batch, options));
+            configs.add(new Config("full", 1.0, 0, batch, options));
             for (String strategy : options.strategies()) {
                 if (strategy.equals("full")) {
                     continue;
                 }
                 for (double speedup : options.speedups()) {
-                    configs.add(new Config(strategy, speedup, batch, options));
+                    if (strategy.equals(SELF_SPECULATIVE)) {
+                        for (int k : options.draftTokens()) {
+                            configs.add(new Config(strategy, speedup, k, batch, options));
+                        }
+                    } else {
+                        configs.add(new Config(strategy, speedup, 0, batch, options));
+                    }
                 }
             }
-            List<Config> supported = configs.stream().filter(c -> c.supported).toList();
+            List<Config> lockstep = configs.stream().filter(c -> c.supported && !c.speculative()).toList();
+            List<Config> speculative = configs.stream().filter(c -> c.supported && c.speculative()).toList();
+            List<Config> measured = new ArrayList<>(lockstep);
+            measured.addAll(speculative);
             for (int w = 0; w < options.warmup(); w++) {
-                round(supported, batch, options);
+                round(lockstep, speculative, batch, options);
             }
             for (int r = 0; r < options.repeats(); r++) {
-                List<Tally> tallies = round(supported, batch, options);
+                List<Tally> tallies = round(lockstep, speculative, batch, options);
                 double fullRate = tallies.get(0).tokensPerS();
-                for (int i = 0; i < supported.size(); i++) {
-                    Config c = supported.get(i);
+                for (int i = 0; i < measured.size(); i++) {
+                    Config c = measured.get(i);
                     c.rounds.add(tallies.get(i));
-                    progress.printf("  batch %d %-10s %.1fx round %d: %.2f tokens/s, %.2fx full%n", batch, c.strategy,
-                            c.speedup, r + 1, tallies.get(i).tokensPerS(), tallies.get(i).tokensPerS() / fullRate);
+                    progress.printf("  batch %d %-10s %.1fx%s round %d: %.2f tokens/s, %.2fx full%n", batch, c.strategy,
+                            c.speedup, c.speculative() ? " k=" + c.draftTokens : "", r + 1, tallies.get(i).tokensPerS(),
+                            tallies.get(i).tokensPerS() / fullRate);
                 }
             }
             Config full = configs.get(0);
@@ -204,10 +306,15 @@ public final class ThroughputBench {
 
     /**
      * One pass over the workload with every approach's decode steps interleaved: for each batch of
-     * prompts, all sessions prefill, then step t runs for each approach in turn.
+     * prompts, all sessions prefill, then step t runs for each approach in turn; then each
+     * self-speculative approach generates for the same batch. Tallies: {@code configs}' then
+     * {@code speculative}'s.
      */
-    private List<Tally> round(List<Config> configs, int batch, Options options) {
-        List<Tally> tallies = configs.stream().map(c -> new Tally()).toList();
+    private List<Tally> round(List<Config> configs, List<Config> speculative, int batch, Options options) {
+        List<Tally> tallies = new ArrayList<>();
+        for (int i = 0; i < configs.size() + speculative.size(); i++) {
+            tallies.add(new Tally());
+        }
         int[] lengths = options.lengthsPerPrompt(batch);
         int[][] allPrompts = prompts(lengths.length, options);
         for (int first = 0; first < lengths.length; first += batch) {
@@ -255,14 +362,36 @@ public final class ThroughputBench {
                     }
                 }
             }
+            for (int j = 0; j < speculative.size(); j++) {
+                speculate(speculative.get(j), prompts, steps, tallies.get(configs.size() + j));
+            }
         }
         return tallies;
+    }
+
+    /**
+     * One batch through lossless self-speculative generation: {@code steps} decode tokens per prompt
+     * (plus the first, from the prefill, which is not counted), greedy, no early stop.
+     */
+    private void speculate(Config c, int[][] prompts, int steps, Tally tally) {
+        int longestPrompt = Arrays.stream(prompts).mapToInt(p -> p.length).max().orElseThrow();
+        int maxNewTokens = Math.max(1, Math.min(steps + 1, model.config().maxPositions() - longestPrompt));
+        GenerationConfig config = GenerationConfig.builder().retainedLayers(c.retained).lossless(true)
+                .draftTokens(c.draftTokens).maxNewTokens(maxNewTokens).stopTokenIds(List.of()).build();
+        List<GenerationResult> results = generator.generate(Arrays.asList(prompts), config, null);
+        GenerationResult.Timing timing = results.get(0).timing();  // shared by the batch, as is the speculation
+        tally.decodeSeconds += timing.decodeMillis() / 1e3;
+        tally.tokens += timing.decodeTokens();
+        tally.prefillMs.add(timing.prefillMillis());
+        tally.add(results.get(0).speculation());
     }
 
     /** One measured combination and its rounds. */
     private final class Config {
         final String strategy;
         final double speedup;
+        /** Tokens drafted per verification (self-speculative), else 0. */
+        final int draftTokens;
         final int batch;
         final Options options;
         final boolean supported;
@@ -271,12 +400,17 @@ public final class ThroughputBench {
         SkipDecodeSchedule schedule;
         EarlyExit earlyExit;
 
-        Config(String strategy, double speedup, int batch, Options options) {
+        Config(String strategy, double speedup, int draftTokens, int batch, Options options) {
             this.strategy = strategy;
             this.speedup = speedup;
+            this.draftTokens = draftTokens;
             this.batch = batch;
             this.options = options;
-            this.supported = !strategy.equals("early-exit") || batch * options.beams() == 1;
+            this.supported = switch (strategy) {
+                case "early-exit" -> batch * options.beams() == 1;
+                case SELF_SPECULATIVE -> options.beams() == 1;  // greedy lossless decoding, no beam search
+                default -> true;
+            };
             switch (strategy) {
                 case "skipdecode" -> {
                     // laid out over the budget: a schedule cannot know where a generation will stop
@@ -284,8 +418,14 @@ public final class ThroughputBench {
                     retained = schedule.cacheLayers();
                 }
                 case "early-exit" -> retained = RetainedLayers.all(numLayers);
+                // the draft set: the unified plan at the speedup
+                case SELF_SPECULATIVE -> retained = LayerSkipPlanner.plan(SkipStrategy.UNIFIED, numLayers, speedup);
                 default -> retained = LayerSkipPlanner.plan(SkipStrategy.fromName(strategy), numLayers, speedup);
             }
+        }
+
+        boolean speculative() {
+            return strategy.equals(SELF_SPECULATIVE);
         }
 
         /** Early exit's threshold, calibrated once on the first prompt to hit the target mean depth. */
@@ -306,10 +446,19 @@ public final class ThroughputBench {
             return () -> layers;
         }
 
+        /**
+         * The row. For self-speculative rows, with F = N*layerBytes + headBytes the bytes a full-depth
+         * step reads (for all {@code batch} rows at once) and D = M*layerBytes + headBytes a draft call's
+         * (M retained layers): the weight bytes read are W = draftCalls*D + verifyCalls*F (each call reads
+         * its layers once for every row and position in it), {@code predicted_speedup} =
+         * (F / batch) / (W / tokens) (full depth's bytes per generated token over these), and
+         * {@code activated_layers} = (batch * W / tokens - headBytes) / layerBytes, the depth of a plain
+         * plan reading as much per token.
+         */
         Row row(Config full) {
             if (!supported) {
                 return new Row(strategy, speedup, batch, options.beams(), false, null, null, null, null, null, null,
-                        null, null, null, null, null);
+                        null, null, null, null, null, speculative() ? draftTokens : null, null, null, null);
             }
             double seconds = rounds.stream().mapToDouble(t -> t.decodeSeconds).sum();
             long tokens = rounds.stream().mapToLong(t -> t.tokens).sum();
@@ -319,9 +468,24 @@ public final class ThroughputBench {
             double[] perRound = rounds.stream().mapToDouble(Tally::tokensPerS).toArray();
             double[] paired = IntStream.range(0, rounds.size())
                     .mapToDouble(r -> perRound[r] / full.rounds.get(r).tokensPerS()).toArray();
-            double layers = (double) rounds.stream().mapToLong(t -> t.tokenLayers).sum() / tokens;
             double layerBytes = model.layerWeightBytes();
             double headBytes = model.headWeightBytes();
+            if (speculative()) {
+                double fullStep = numLayers * layerBytes + headBytes;
+                double draftStep = retained.size() * layerBytes + headBytes;
+                Tally sum = new Tally();
+                rounds.forEach(t -> sum.add(t.speculation(draftTokens)));
+                GenerationResult.Speculation spec = sum.speculation(draftTokens);
+                double bytesRead = spec.draftCalls() * draftStep + spec.verifyCalls() * fullStep;
+                double predicted = tokens * fullStep / (batch * bytesRead);
+                double layers = (batch * bytesRead / tokens - headBytes) / layerBytes;
+                return new Row(strategy, speedup, batch, options.beams(), true, retained.indices(), layers, tps,
+                        min(perRound), max(perRound), tps / fullTps, min(paired), max(paired), predicted,
+                        median(rounds.stream().flatMap(t -> t.prefillMs.stream()).mapToDouble(Double::doubleValue)
+                                .toArray()), bytesRead / seconds / 1e9, draftTokens, spec.acceptanceRate(),
+                        spec.acceptanceByPosition(), spec.tokensPerRound());
+            }
+            double layers = (double) rounds.stream().mapToLong(t -> t.tokenLayers).sum() / tokens;
             double predicted = (numLayers * layerBytes + headBytes) / (layers * layerBytes + headBytes);
             // every decode step reads the weights of the layers it ran, whatever rows are still generating
             double bytesRead = rounds.stream().mapToDouble(t -> t.stepLayers * layerBytes + t.steps * headBytes).sum();

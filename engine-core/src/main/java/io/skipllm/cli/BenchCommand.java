@@ -2,6 +2,7 @@ package io.skipllm.cli;
 
 import io.skipllm.bench.MemoryBandwidth;
 import io.skipllm.bench.ThroughputBench;
+import io.skipllm.generation.GenerationConfig;
 import io.skipllm.model.CausalLm;
 import io.skipllm.model.Model;
 import io.skipllm.weights.MatMul;
@@ -15,7 +16,8 @@ import java.util.Set;
 
 /**
  * {@code bench --model DIR|random:SPEC [--strategies LIST] [--speedups LIST] [--batch-sizes LIST] [--beams K]
- * [--prompt-tokens P] [--new-tokens N] [--response-lengths LIST] [--warmup W] [--repeats R] [--json]}: decode
+ * [--prompt-tokens P] [--new-tokens N] [--response-lengths LIST] [--draft-tokens LIST] [--warmup W] [--repeats R]
+ * [--json]}: decode
  * throughput per approach, each row measured step by step beside its full-depth baseline (see
  * {@link ThroughputBench}).
  */
@@ -28,14 +30,15 @@ final class BenchCommand implements Command {
 
     @Override
     public String usage() {
-        return "bench --model DIR|random:SPEC [--strategies unified,skipdecode,early-exit] [--speedups 2,5]"
-                + " [--batch-sizes 1,2,8] [--beams K] [--prompt-tokens P] [--new-tokens N] [--response-lengths LIST] [--warmup W] [--repeats R] [--weights W] [--json]";
+        return "bench --model DIR|random:SPEC [--strategies unified,skipdecode,early-exit(,self-speculative)] [--speedups 2,5]"
+                + " [--batch-sizes 1,2,8] [--beams K] [--prompt-tokens P] [--new-tokens N] [--response-lengths LIST]"
+                + " [--draft-tokens 4] [--warmup W] [--repeats R] [--weights W] [--json]";
     }
 
     @Override
     public void run(String[] argv, PrintStream out, PrintStream err) {
         Args args = Args.parse(name(), argv, Set.of("model", ModelLoading.WEIGHTS, "strategies", "speedups", "batch-sizes", "beams",
-                "prompt-tokens", "new-tokens", "response-lengths", "warmup", "repeats", "seed"), Set.of("json", "debug"));
+                "prompt-tokens", "new-tokens", "response-lengths", "draft-tokens", "warmup", "repeats", "seed"), Set.of("json", "debug"));
         String modelSpec = args.required("model");
         int[] responseLengths = args.intList("response-lengths");
         ThroughputBench.Options options = new ThroughputBench.Options(
@@ -46,7 +49,9 @@ final class BenchCommand implements Command {
                 Arrays.stream(Args.parseIntList("--batch-sizes", args.string("batch-sizes", "1"))).boxed().toList(),
                 args.integer("beams", 1), args.integer("prompt-tokens", 32), args.integer("new-tokens", 32),
                 responseLengths == null ? List.of() : Arrays.stream(responseLengths).boxed().toList(),
-                args.integer("warmup", 1), args.integer("repeats", 3), args.integer("seed", 1));
+                args.integer("warmup", 1), args.integer("repeats", 3), args.integer("seed", 1),
+                Arrays.stream(Args.parseIntList("--draft-tokens", args.string("draft-tokens",
+                        String.valueOf(GenerationConfig.DEFAULT_DRAFT_TOKENS)))).boxed().toList());
 
         Model loaded = ModelLoading.load(modelSpec, ModelLoading.options(args));
         CausalLm network = loaded.network();
@@ -92,6 +97,9 @@ final class BenchCommand implements Command {
         m.put("new_tokens", options.newTokens());
         m.put("response_lengths", options.responseLengths().isEmpty() ? null : options.responseLengths());
         m.put("beams", options.beams());
+        if (options.strategies().contains(ThroughputBench.SELF_SPECULATIVE)) {
+            m.put("draft_tokens", options.draftTokens());
+        }
         m.put("warmup", options.warmup());
         m.put("repeats", options.repeats());
         m.put("seed", options.seed());
@@ -107,17 +115,19 @@ final class BenchCommand implements Command {
     }
 
     private static void printTable(List<ThroughputBench.Row> rows, PrintStream out) {
-        out.printf("%-11s %7s %5s %5s %9s %10s %9s %15s %9s %9s%n", "strategy", "speedup", "batch", "beams", "layers",
+        out.printf("%-16s %7s %5s %5s %9s %10s %9s %15s %9s %9s%n", "strategy", "speedup", "batch", "beams", "layers",
                 "tokens/s", "vs full", "(rounds)", "predicted", "GB/s");
         for (ThroughputBench.Row r : rows) {
+            String draft = r.draftTokens() == null ? "" : "  k=" + r.draftTokens() + (r.acceptanceRate() == null ? ""
+                    : String.format(" acceptance %.2f", r.acceptanceRate()));
             if (!r.supported()) {
-                out.printf("%-11s %7.1f %5d %5d %9s%n", r.strategy(), r.speedup(), r.batch(), r.beams(), "n/a");
+                out.printf("%-16s %7.1f %5d %5d %9s%s%n", r.strategy(), r.speedup(), r.batch(), r.beams(), "n/a", draft);
                 continue;
             }
-            out.printf("%-11s %7.1f %5d %5d %9.2f %10.2f %9.2f %15s %9.2f %9.2f%n", r.strategy(), r.speedup(), r.batch(),
+            out.printf("%-16s %7.1f %5d %5d %9.2f %10.2f %9.2f %15s %9.2f %9.2f%s%n", r.strategy(), r.speedup(), r.batch(),
                     r.beams(), r.activatedLayers(), r.tokensPerS(), r.speedupVsFull(),
                     String.format("[%.2f, %.2f]", r.speedupVsFullMin(), r.speedupVsFullMax()), r.predictedSpeedup(),
-                    r.weightReadGbPerS());
+                    r.weightReadGbPerS(), draft);
         }
     }
 }

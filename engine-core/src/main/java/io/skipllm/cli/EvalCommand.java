@@ -6,6 +6,7 @@ import io.skipllm.eval.Evaluation;
 import io.skipllm.eval.TranslationData;
 import io.skipllm.eval.TranslationExample;
 import io.skipllm.eval.TranslationPrompts;
+import io.skipllm.generation.GenerationConfig;
 import io.skipllm.generation.TextCodec;
 import io.skipllm.model.Model;
 import io.skipllm.model.LoadOptions;
@@ -19,7 +20,8 @@ import java.util.Set;
 
 /**
  * {@code eval [--model DIR] --data FILE [--dev FILE] [--strategies LIST] [--speedups LIST] [--beams K]
- * [--batch-size B] [--limit N] [--dev-limit N] [--max-new-tokens N] [--template T] [--examples N] [--json]}:
+ * [--batch-size B] [--limit N] [--dev-limit N] [--max-new-tokens N] [--template T] [--examples N]
+ * [--draft-tokens LIST] [--json]}:
  * BLEU, chrF, response loss and activated layers per strategy and speedup on a translation set (see
  * {@link Evaluation}). Every option and the data files are checked before the model is loaded.
  */
@@ -35,19 +37,23 @@ final class EvalCommand implements Command {
     @Override
     public String usage() {
         return "eval [--model DIR] --data FILE [--dev FILE] [--strategies " + DEFAULT_STRATEGIES
-                + "(,skipdecode,early-exit)] [--speedups 2,3] [--beams K] [--batch-size 16] [--limit N] [--dev-limit N]"
-                + " [--max-new-tokens 160] [--template T] [--examples 3] [--weights W] [--json]";
+                + "(,skipdecode,early-exit,self-speculative)] [--speedups 2,3] [--beams K] [--batch-size 16] [--limit N]"
+                + " [--dev-limit N] [--max-new-tokens 160] [--template T] [--examples 3] [--draft-tokens 4] [--weights W]"
+                + " [--json]";
     }
 
     @Override
     public void run(String[] argv, PrintStream out, PrintStream err) {
         Args args = Args.parse(name(), argv, Set.of("model", ModelLoading.WEIGHTS, "data", "dev", "strategies", "speedups", "beams",
-                "batch-size", "limit", "dev-limit", "max-new-tokens", "template", "examples"), Set.of("json", "debug"));
+                "batch-size", "limit", "dev-limit", "max-new-tokens", "template", "examples", "draft-tokens"),
+                Set.of("json", "debug"));
         Evaluation.Options options = new Evaluation.Options(
                 Arrays.stream(args.string("strategies", DEFAULT_STRATEGIES).split(",", -1)).map(String::trim).toList(),
                 Arrays.stream(args.string("speedups", "2,3").split(",", -1)).map(v -> number("speedups", v)).toList(),
                 args.integer("beams", 1), args.integer("batch-size", 16), args.integer("max-new-tokens", 160),
-                args.integer("examples", 3));
+                args.integer("examples", 3),
+                Arrays.stream(Args.parseIntList("--draft-tokens", args.string("draft-tokens",
+                        String.valueOf(GenerationConfig.DEFAULT_DRAFT_TOKENS)))).boxed().toList());
         String template = TranslationPrompts.requireTemplate(args.string("template", TranslationPrompts.DEFAULT_TEMPLATE));
         Path dataFile = Path.of(args.required("data"));
         List<TranslationExample> data = TranslationData.read(dataFile, positive(args, "limit"));

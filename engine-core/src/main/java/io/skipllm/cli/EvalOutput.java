@@ -3,9 +3,11 @@ package io.skipllm.cli;
 import io.skipllm.eval.EncodedExample;
 import io.skipllm.eval.Evaluation;
 import io.skipllm.eval.GreedyLayerSearch;
+import io.skipllm.generation.GenerationResult;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +28,9 @@ final class EvalOutput {
         json.put("template", template);
         json.put("beams", options.beams());
         json.put("max_new_tokens", options.maxNewTokens());
+        if (options.strategies().contains("self-speculative")) {
+            json.put("draft_tokens", options.draftTokens());
+        }
         json.put("rows", report.rows().stream().map(EvalOutput::row).toList());
         json.put("greedy_search", report.greedySearch() == null ? null
                 : greedy(report.greedySearch(), devExamples.size(), options));
@@ -49,6 +54,14 @@ final class EvalOutput {
         m.put("loss_tokens", r.loss().tokens());
         m.put("tokens_per_s", r.tokensPerS());
         m.put("mean_output_tokens", r.meanOutputTokens());
+        if (r.draftTokens() != null) {
+            GenerationResult.Speculation s = r.speculation();
+            m.put("draft_tokens", r.draftTokens());
+            m.put("acceptance_rate", s == null ? null : s.acceptanceRate());
+            m.put("acceptance_by_position", s == null ? null : Arrays.stream(s.acceptanceByPosition())
+                    .mapToObj(v -> Double.isNaN(v) ? null : (Object) v).toList());
+            m.put("tokens_per_round", s == null ? null : s.tokensPerRound());
+        }
         if (r.bleu() != null) {
             Map<String, Object> b = new LinkedHashMap<>();
             b.put("precisions", r.bleu().precisions());
@@ -105,14 +118,16 @@ final class EvalOutput {
     }
 
     static void table(Evaluation.Report report, PrintStream out) {
-        out.printf("%-11s %7s %7s %7s %7s %7s %8s %9s  %s%n", "strategy", "speedup", "layers", "all-tok", "BLEU", "chrF",
+        out.printf("%-16s %7s %7s %7s %7s %7s %8s %9s  %s%n", "strategy", "speedup", "layers", "all-tok", "BLEU", "chrF",
                 "loss", "tokens/s", "retained");
         for (Evaluation.Row r : report.rows()) {
-            out.printf("%-11s %7.1f %7s %7s %7s %7s %8.4f %9s  %s%n", r.strategy(), r.speedup(),
+            String draft = r.draftTokens() == null ? "" : " (draft) k=" + r.draftTokens() + (r.speculation() == null
+                    ? "" : String.format(" acceptance %.2f", r.speculation().acceptanceRate()));
+            out.printf("%-16s %7.1f %7s %7s %7s %7s %8.4f %9s  %s%s%n", r.strategy(), r.speedup(),
                     format(r.activatedLayers(), "%.2f"), format(r.activatedLayersAllTokens(), "%.2f"),
                     r.bleu() == null ? "n/a" : String.format("%.2f", r.bleu().score()),
                     r.chrf() == null ? "n/a" : String.format("%.2f", r.chrf().score()), r.loss().meanNats(),
-                    format(r.tokensPerS(), "%.1f"), r.retained() != null ? r.retained() : r.details());
+                    format(r.tokensPerS(), "%.1f"), r.retained() != null ? r.retained() : r.details(), draft);
         }
         GreedyLayerSearch.Result g = report.greedySearch();
         if (g != null) {
@@ -131,8 +146,7 @@ final class EvalOutput {
                 out.println("  source:    " + s.source());
                 out.println("  reference: " + s.reference());
                 for (Evaluation.Row r : withSamples) {
-                    String label = r.strategy() + (r.strategy().equals("full") ? "" : " " + r.speedup() + "x");
-                    out.printf("  %-10s %s%n", label + ":", r.samples().get(i).hypothesis());
+                    out.printf("  %-10s %s%n", r.label() + ":", r.samples().get(i).hypothesis());
                 }
             }
         }

@@ -7,12 +7,14 @@ import io.skipllm.generation.TextCodec;
 import io.skipllm.model.SkipAwareDecoder;
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * Generates a hypothesis for every example under one policy, batch by batch: fixed layer sets go
- * through the {@link Generator} (greedy or beam search, exactly what {@code generate} runs), dynamic
- * policies through {@link ScheduledGreedy}. Stops at the model's EOS ids or after max new tokens.
+ * through the {@link Generator} (greedy or beam search, exactly what {@code generate} runs),
+ * self-speculative decoding through the generator's lossless mode (greedy), dynamic policies through
+ * {@link ScheduledGreedy}. Stops at the model's EOS ids or after max new tokens.
  */
 final class EvalDecoding {
 
@@ -23,13 +25,15 @@ final class EvalDecoding {
      * @param texts each example's hypothesis, decoded without special tokens and stripped
      * @param tokens each example's generated ids
      * @param layerSum layers run for the generated tokens that came from decode steps (all but each
-     *     example's first, which the full-depth prompt pass predicts)
+     *     example's first, which the full-depth prompt pass predicts); self-speculative: N per token,
+     *     every kept token being the full network's (verified through every layer)
      * @param layerTokens how many such tokens there are
      * @param throughputTokens tokens produced by decode steps, every live beam counted (as {@code bench})
      * @param decodeMillis time in decode loops (prefill excluded)
+     * @param speculation self-speculative decoding's drafting counts summed over batches, else null
      */
     record Outcome(List<String> texts, List<int[]> tokens, long layerSum, long layerTokens, long throughputTokens,
-            double decodeMillis) {
+            double decodeMillis, GenerationResult.Speculation speculation) {
     }
 
     static Outcome run(SkipAwareDecoder decoder, TextCodec codec, List<EncodedExample> examples, SkipPolicy policy,
@@ -44,8 +48,16 @@ final class EvalDecoding {
         List<int[]> batches = Batches.plan(examples.size(), i -> examples.get(i).promptLength(), i -> maxNewTokens,
                 Math.min(batchSize, policy.maxBatch()), decoder.model().config().maxPositions());
         Generator generator = new Generator(decoder, codec);
-        GenerationConfig config = policy.fixedLayers() == null ? null : GenerationConfig.builder()
-                .retainedLayers(policy.fixedLayers()).numBeams(beams).maxNewTokens(maxNewTokens).build();
+        SkipPolicy.SelfSpeculative speculative = policy instanceof SkipPolicy.SelfSpeculative s ? s : null;
+        GenerationConfig config;
+        if (speculative != null) {
+            config = GenerationConfig.builder().retainedLayers(speculative.draftLayers()).lossless(true)
+                    .draftTokens(speculative.draftTokens()).numBeams(beams).maxNewTokens(maxNewTokens).build();
+        } else {
+            config = policy.fixedLayers() == null ? null : GenerationConfig.builder()
+                    .retainedLayers(policy.fixedLayers()).numBeams(beams).maxNewTokens(maxNewTokens).build();
+        }
+        GenerationResult.Speculation speculation = null;
         int done = 0;
         for (int[] batch : batches) {
             List<int[]> prompts = new ArrayList<>();
@@ -54,9 +66,14 @@ final class EvalDecoding {
             }
             if (config != null) {
                 List<GenerationResult> results = generator.generate(prompts, config, null);
+                int layers = speculative != null ? speculative.numLayers() : policy.fixedLayers().size();
                 for (int r = 0; r < batch.length; r++) {
                     tokens[batch[r]] = results.get(r).tokens();
-                    layerSum += (long) Math.max(0, tokens[batch[r]].length - 1) * policy.fixedLayers().size();
+                    layerSum += (long) Math.max(0, tokens[batch[r]].length - 1) * layers;
+                }
+                if (speculative != null) {
+                    GenerationResult.Speculation s = results.get(0).speculation();  // shared by the batch
+                    speculation = speculation == null ? s : add(speculation, s);
                 }
                 GenerationResult.Timing timing = results.get(0).timing();  // shared by the batch
                 throughputTokens += timing.decodeTokens();
@@ -78,7 +95,21 @@ final class EvalDecoding {
             done += batch.length;
             progress.update(done, examples.size());
         }
-        return new Outcome(List.of(texts), List.of(tokens), layerSum, layerTokens, throughputTokens, decodeMillis);
+        return new Outcome(List.of(texts), List.of(tokens), layerSum, layerTokens, throughputTokens, decodeMillis,
+                speculation);
+    }
+
+    /** Two calls' drafting counts together. */
+    private static GenerationResult.Speculation add(GenerationResult.Speculation a, GenerationResult.Speculation b) {
+        int k = Math.max(a.drafted().length, b.drafted().length);
+        long[] drafted = Arrays.copyOf(a.drafted(), k);
+        long[] accepted = Arrays.copyOf(a.accepted(), k);
+        for (int j = 0; j < b.drafted().length; j++) {
+            drafted[j] += b.drafted()[j];
+            accepted[j] += b.accepted()[j];
+        }
+        return new GenerationResult.Speculation(Math.max(a.draftTokens(), b.draftTokens()), a.rounds() + b.rounds(),
+                drafted, accepted, a.draftCalls() + b.draftCalls(), a.verifyCalls() + b.verifyCalls());
     }
 
     /** Rate-limited progress lines on stderr. */

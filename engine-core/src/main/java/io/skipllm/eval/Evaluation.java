@@ -1,6 +1,8 @@
 package io.skipllm.eval;
 
 import io.skipllm.BadInputException;
+import io.skipllm.generation.GenerationConfig;
+import io.skipllm.generation.GenerationResult;
 import io.skipllm.generation.TextCodec;
 import io.skipllm.model.ModelConfig;
 import io.skipllm.model.SkipAwareDecoder;
@@ -25,6 +27,15 @@ import java.util.Set;
  * lists as "#Actual Activated Layer" (unified 2x on 30 layers: exactly 15.0), so a static set gives
  * exactly its size. {@code activatedLayersAllTokens} counts the first token too, at full depth (the
  * view of {@link io.skipllm.generation.GenerationResult#layersPerToken}); it differs for short outputs.
+ *
+ * <h2>Self-speculative rows</h2>
+ * One per speedup and draft length K: the unified set at r drafts, every layer verifies, greedy (with
+ * {@code beams > 1} the row is unsupported, as for the dynamic strategies). The output is full-depth
+ * greedy's, so BLEU and chrF equal the full row's, and the loss is the full network's (teacher-forced
+ * at full depth). {@code activatedLayers} is N: every kept token is the full network's, verified
+ * through every layer (as {@link io.skipllm.generation.GenerationResult#layersPerToken} counts it);
+ * the cost of drafting shows in {@code tokensPerS}, the acceptance figures and {@code bench}'s
+ * weight-read equivalent.
  */
 public final class Evaluation {
 
@@ -37,13 +48,27 @@ public final class Evaluation {
      * @param batchSize examples decoded together
      * @param maxNewTokens generation length limit
      * @param examplesShown how many (first) examples each row carries with its hypothesis
+     * @param draftTokens draft lengths of the {@code self-speculative} rows (one row each per speedup)
      */
     public record Options(List<String> strategies, List<Double> speedups, int beams, int batchSize, int maxNewTokens,
-            int examplesShown) {
+            int examplesShown, List<Integer> draftTokens) {
 
         public Options {
             strategies = List.copyOf(strategies);
             speedups = List.copyOf(speedups);
+            draftTokens = List.copyOf(draftTokens);
+            if (draftTokens.isEmpty()) {
+                throw new BadInputException("--draft-tokens: the list is empty");
+            }
+            for (int k : draftTokens) {
+                if (k < 1 || k > GenerationConfig.MAX_DRAFT_TOKENS) {
+                    throw new BadInputException("--draft-tokens: each must be within 1.."
+                            + GenerationConfig.MAX_DRAFT_TOKENS + ", got " + k);
+                }
+            }
+            if (new LinkedHashSet<>(draftTokens).size() != draftTokens.size()) {
+                throw new BadInputException("--draft-tokens: a draft length is listed twice");
+            }
             Strategies.requireValid(strategies);
             if (speedups.isEmpty()) {
                 throw new BadInputException("--speedups: the list is empty");
@@ -64,6 +89,13 @@ public final class Evaluation {
             }
         }
 
+        /** Options whose {@code self-speculative} rows draft {@link GenerationConfig#DEFAULT_DRAFT_TOKENS}. */
+        public Options(List<String> strategies, List<Double> speedups, int beams, int batchSize, int maxNewTokens,
+                int examplesShown) {
+            this(strategies, speedups, beams, batchSize, maxNewTokens, examplesShown,
+                    List.of(GenerationConfig.DEFAULT_DRAFT_TOKENS));
+        }
+
         private static void requirePositive(String option, int value) {
             if (value < 1) {
                 throw new BadInputException(option + " must be >= 1, got " + value);
@@ -81,15 +113,34 @@ public final class Evaluation {
 
     /**
      * One strategy at one speedup. Generation figures are null when {@code supported} is false (a
-     * dynamic strategy with beam search); the loss is reported either way.
+     * dynamic or self-speculative strategy with beam search); the loss is reported either way.
      *
-     * @param retained the fixed set, or null for a dynamic strategy
+     * @param retained the fixed set (self-speculative: the draft set), or null for a dynamic strategy
      * @param details the dynamic strategy's parameters (SkipDecode bounds, early-exit threshold)
+     * @param draftTokens self-speculative rows' draft length K, else null
+     * @param speculation self-speculative rows' drafting counts over the whole set, else (or when not
+     *     supported) null
      */
     public record Row(String strategy, double speedup, boolean supported, RetainedLayers retained,
             Map<String, Object> details, Double activatedLayers, Double activatedLayersAllTokens, Bleu.Score bleu,
             Chrf.Score chrf, ResponseLoss.Result loss, Double tokensPerS, Double meanOutputTokens,
-            Double generationSeconds, double lossSeconds, List<Sample> samples) {
+            Double generationSeconds, double lossSeconds, List<Sample> samples, Integer draftTokens,
+            GenerationResult.Speculation speculation) {
+
+        /** A row of a strategy other than {@code self-speculative}. */
+        public Row(String strategy, double speedup, boolean supported, RetainedLayers retained,
+                Map<String, Object> details, Double activatedLayers, Double activatedLayersAllTokens, Bleu.Score bleu,
+                Chrf.Score chrf, ResponseLoss.Result loss, Double tokensPerS, Double meanOutputTokens,
+                Double generationSeconds, double lossSeconds, List<Sample> samples) {
+            this(strategy, speedup, supported, retained, details, activatedLayers, activatedLayersAllTokens, bleu,
+                    chrf, loss, tokensPerS, meanOutputTokens, generationSeconds, lossSeconds, samples, null, null);
+        }
+
+        /** The row's label in progress lines and tables: strategy, speedup, draft length. */
+        public String label() {
+            return strategy + (strategy.equals("full") ? "" : " " + speedup + "x")
+                    + (draftTokens == null ? "" : " k=" + draftTokens);
+        }
     }
 
     /** The whole run; {@code greedySearch} is null when {@code greedy} was not requested. */
@@ -143,7 +194,15 @@ public final class Evaluation {
         List<Row> rows = new ArrayList<>();
         for (String strategy : options.strategies()) {
             for (double speedup : strategy.equals("full") ? List.of(1.0) : options.speedups()) {
-                rows.add(row(strategy, speedup, strategies.policy(strategy, speedup), data, encoded, options, progress));
+                if (strategy.equals(Strategies.SELF_SPECULATIVE)) {
+                    for (int k : options.draftTokens()) {
+                        rows.add(row(strategy, speedup, strategies.policy(strategy, speedup, k), data, encoded, options,
+                                progress));
+                    }
+                } else {
+                    rows.add(row(strategy, speedup, strategies.policy(strategy, speedup, 0), data, encoded, options,
+                            progress));
+                }
             }
         }
         return new Report(data.size(), rows, greedy);
@@ -165,10 +224,15 @@ public final class Evaluation {
 
     private Row row(String strategy, double speedup, SkipPolicy policy, List<TranslationExample> data,
             List<EncodedExample> encoded, Options options, PrintStream progress) {
-        String label = strategy + (strategy.equals("full") ? "" : " " + speedup + "x");
-        log(progress, "eval: " + label + ": layers " + (policy.fixedLayers() != null ? policy.fixedLayers()
-                : policy.details()));
-        boolean supported = options.beams() == 1 || !Strategies.isDynamic(strategy);
+        SkipPolicy.SelfSpeculative speculative = policy instanceof SkipPolicy.SelfSpeculative s ? s : null;
+        Integer draftTokens = speculative == null ? null : speculative.draftTokens();
+        RetainedLayers shown = speculative != null ? speculative.draftLayers() : policy.fixedLayers();
+        String label = strategy + (strategy.equals("full") ? "" : " " + speedup + "x")
+                + (draftTokens == null ? "" : " k=" + draftTokens);
+        log(progress, "eval: " + label + ": layers " + (speculative != null ? "draft " + shown + ", verify all"
+                : shown != null ? shown : policy.details()));
+        boolean supported = options.beams() == 1 || Strategies.supportsBeams(strategy);
+        GenerationResult.Speculation speculation = null;
         Double activated = null;
         Double activatedAll = null;
         Bleu.Score bleu = null;
@@ -196,25 +260,34 @@ public final class Evaluation {
             activatedAll = generated == 0 ? null : (double) (out.layerSum() + withTokens * numLayers) / generated;
             tokensPerS = out.decodeMillis() > 0 ? out.throughputTokens() * 1000.0 / out.decodeMillis() : null;
             meanOutput = (double) generated / data.size();
-            List<Sample> shown = new ArrayList<>();
-            for (int i = 0; i < Math.min(options.examplesShown(), data.size()); i++) {
-                TranslationExample e = data.get(i);
-                shown.add(new Sample(e.id(), e.source(), e.reference(), out.texts().get(i)));
-            }
-            samples = shown;
+            samples = samples(data, out, options);
+            speculation = out.speculation();
         } else {
-            log(progress, "eval: " + label + ": generation not supported with --beams > 1 (the depth changes per token)");
+            log(progress, "eval: " + label + ": generation not supported with --beams > 1 ("
+                    + (speculative != null ? "lossless self-speculative decoding is greedy" : "the depth changes per token")
+                    + ")");
         }
         long lossStart = System.nanoTime();
         ResponseLoss.Result loss = ResponseLoss.compute(decoder, encoded, policy, options.batchSize());
         double lossSeconds = (System.nanoTime() - lossStart) / 1e9;
-        log(progress, String.format("eval: %s: BLEU %s chrF %s loss %.4f layers %s (generation %s s, loss %.1f s)",
+        log(progress, String.format("eval: %s: BLEU %s chrF %s loss %.4f layers %s%s (generation %s s, loss %.1f s)",
                 label, bleu == null ? "n/a" : String.format("%.2f", bleu.score()),
                 chrf == null ? "n/a" : String.format("%.2f", chrf.score()), loss.meanNats(),
                 activated == null ? "n/a" : String.format("%.2f", activated),
+                speculation == null ? "" : String.format(" acceptance %.2f", speculation.acceptanceRate()),
                 generationSeconds == null ? "n/a" : String.format("%.1f", generationSeconds), lossSeconds));
-        return new Row(strategy, speedup, supported, policy.fixedLayers(), policy.details(), activated, activatedAll,
-                bleu, chrf, loss, tokensPerS, meanOutput, generationSeconds, lossSeconds, samples);
+        return new Row(strategy, speedup, supported, shown, policy.details(), activated, activatedAll,
+                bleu, chrf, loss, tokensPerS, meanOutput, generationSeconds, lossSeconds, samples, draftTokens,
+                speculation);
+    }
+
+    private static List<Sample> samples(List<TranslationExample> data, EvalDecoding.Outcome out, Options options) {
+        List<Sample> shown = new ArrayList<>();
+        for (int i = 0; i < Math.min(options.examplesShown(), data.size()); i++) {
+            TranslationExample e = data.get(i);
+            shown.add(new Sample(e.id(), e.source(), e.reference(), out.texts().get(i)));
+        }
+        return shown;
     }
 
     private static void log(PrintStream progress, String line) {

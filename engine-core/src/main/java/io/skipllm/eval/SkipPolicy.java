@@ -9,8 +9,9 @@ import java.util.Map;
 
 /**
  * Which layers the response tokens of an evaluation run through: a fixed retained set (full,
- * unified, top, bottom, greedy-searched), SkipDecode's position-dependent schedule, or early exit's
- * confidence-dependent depth. The prompt always runs every layer, whatever the policy.
+ * unified, top, bottom, greedy-searched), SkipDecode's position-dependent schedule, early exit's
+ * confidence-dependent depth, or lossless self-speculative decoding (drafts through a retained set,
+ * every kept token the full network's). The prompt always runs every layer, whatever the policy.
  *
  * <p>Decode step {@code t} is the forward pass that feeds generated (or, teacher-forced, response)
  * token {@code t} and yields the logits of token {@code t + 1}; token 0 is predicted from the
@@ -95,6 +96,42 @@ public sealed interface SkipPolicy {
             m.put("min_layers", schedule.minLayers());
             m.put("warmup_layers", schedule.warmupLayers());
             return m;
+        }
+    }
+
+    /**
+     * Lossless self-speculative decoding: {@code draftLayers} draft {@code draftTokens} tokens per round,
+     * every layer verifies them, so each generated token is the full network's (greedy: token-identical
+     * to full depth). Its decode steps, as far as the teacher-forced loss and the cache are concerned,
+     * run every layer; generation goes through the {@link io.skipllm.generation.Generator}'s lossless
+     * mode (greedy only, no beam search).
+     */
+    record SelfSpeculative(RetainedLayers draftLayers, int numLayers, int draftTokens) implements SkipPolicy {
+        @Override
+        public RetainedLayers sessionLayers() {
+            return RetainedLayers.all(numLayers);
+        }
+
+        @Override
+        public StepPlan stepPlan(int t) {
+            int[] indices = RetainedLayers.all(numLayers).indices();
+            return () -> indices;
+        }
+
+        /** Null: the layers differ between drafting and verification. */
+        @Override
+        public RetainedLayers fixedLayers() {
+            return null;
+        }
+
+        @Override
+        public int maxBatch() {
+            return Integer.MAX_VALUE;
+        }
+
+        @Override
+        public Map<String, Object> details() {
+            return Map.of();
         }
     }
 

@@ -24,12 +24,17 @@ import java.util.Set;
  *       that stops early ran deeper on average than N / r (the paper's Table 3 shows the same);
  *   <li>{@code early-exit}: {@link EarlyExit#calibrate calibrated} to a mean depth of N / r on one
  *       full-depth greedy generation from the calibration prompt (the first dev example when there is a
- *       dev set, else the first evaluated example); decodes one example at a time.
+ *       dev set, else the first evaluated example); decodes one example at a time;
+ *   <li>{@code self-speculative}: lossless decoding that drafts through unified's set at r and verifies
+ *       at full depth ({@link SkipPolicy.SelfSpeculative}); one row per draft length; greedy only.
  * </ul>
  */
 final class Strategies {
 
-    static final List<String> NAMES = List.of("full", "unified", "top", "bottom", "greedy", "skipdecode", "early-exit");
+    static final String SELF_SPECULATIVE = "self-speculative";
+
+    static final List<String> NAMES = List.of("full", "unified", "top", "bottom", "greedy", "skipdecode", "early-exit",
+            SELF_SPECULATIVE);
 
     private final SkipAwareDecoder decoder;
     private final int numLayers;
@@ -67,12 +72,18 @@ final class Strategies {
         return strategy.equals("skipdecode") || strategy.equals("early-exit");
     }
 
+    /** Strategies that generate with beam search too (fixed layer sets); the others are greedy only. */
+    static boolean supportsBeams(String strategy) {
+        return !isDynamic(strategy) && !strategy.equals(SELF_SPECULATIVE);
+    }
+
     /** The number of layers the greedy search must reach for speedup r: what unified keeps. */
     static int greedyTargetSize(int numLayers, double speedup) {
         return LayerSkipPlanner.unified(numLayers, speedup).size();
     }
 
-    SkipPolicy policy(String strategy, double speedup) {
+    /** The policy; {@code draftTokens} matters only to {@code self-speculative}. */
+    SkipPolicy policy(String strategy, double speedup, int draftTokens) {
         return switch (strategy) {
             case "full" -> SkipPolicy.fixed(RetainedLayers.all(numLayers));
             case "unified", "top", "bottom" ->
@@ -85,6 +96,8 @@ final class Strategies {
                 yield new SkipPolicy.EarlyExiting(EarlyExit.calibrate(decoder, calibrationPrompt, tokens, speedup),
                         numLayers);
             }
+            case SELF_SPECULATIVE -> new SkipPolicy.SelfSpeculative(
+                    LayerSkipPlanner.plan(SkipStrategy.UNIFIED, numLayers, speedup), numLayers, draftTokens);
             default -> throw new BadInputException("unknown strategy '" + strategy + "'");
         };
     }

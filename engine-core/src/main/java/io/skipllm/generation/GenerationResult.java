@@ -85,7 +85,9 @@ public record GenerationResult(List<Hypothesis> hypotheses, RetainedLayers retai
      *
      * @param draftTokens the most tokens drafted per verification
      * @param rounds draft-and-verify rounds, summed over rows
-     * @param drafted per draft position (0-based), drafts proposed
+     * @param drafted per draft position (0-based), drafts the verification checked: a round checks its drafts
+     *     in order and stops at the first the full network disagrees with, so position {@code j} counts
+     *     only rounds whose earlier drafts were all kept
      * @param accepted per draft position, drafts the full network agreed with
      * @param draftCalls forward calls through the retained layers (each reads their weights once for all
      *     rows drafting in it)
@@ -94,13 +96,16 @@ public record GenerationResult(List<Hypothesis> hypotheses, RetainedLayers retai
     public record Speculation(int draftTokens, long rounds, long[] drafted, long[] accepted, long draftCalls,
             long verifyCalls) {
 
-        /** Accepted drafts over proposed drafts, all positions together (0 without drafts). */
+        /** Accepted drafts over checked drafts, all positions together (0 without drafts). */
         public double acceptanceRate() {
             long d = Arrays.stream(drafted).sum();
             return d == 0 ? 0 : (double) Arrays.stream(accepted).sum() / d;
         }
 
-        /** Per draft position, the share of drafts accepted (NaN where none was proposed). */
+        /**
+         * Per draft position, the share of checked drafts accepted, i.e. the chance that draft {@code j} is
+         * kept given that drafts before it were (NaN where none was checked).
+         */
         public double[] acceptanceByPosition() {
             double[] rates = new double[drafted.length];
             for (int i = 0; i < rates.length; i++) {

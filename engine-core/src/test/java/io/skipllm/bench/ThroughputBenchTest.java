@@ -10,9 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.skipllm.BadInputException;
 import io.skipllm.model.CausalLm;
 import io.skipllm.model.RandomModels;
+import io.skipllm.planner.LayerSkipPlanner;
+import io.skipllm.planner.SkipStrategy;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The bench's rows: structure and arithmetic, not timings (those are measured, never asserted). */
@@ -95,6 +98,80 @@ class ThroughputBenchTest {
             assertTrue(row.speedupVsFullMin() <= row.speedupVsFull() + 1e-9 && row.speedupVsFull() <= row.speedupVsFullMax() + 1e-9,
                     "the pooled speedup lies within the rounds' paired ratios: " + row);
         }
+    }
+
+    @Test
+    void selfSpeculativeRowsCarryDraftLengthAndAcceptance() {
+        CausalLm model = RandomModels.fromSpec("random:llama,layers=6,hidden=32,heads=4,kv_heads=2,intermediate=48,vocab=40,seed=3");
+        // two prompts stopping after 2 and 5 decode tokens; batch 2 runs both to 5 in one call
+        List<ThroughputBench.Row> rows = new ThroughputBench(model).run(new ThroughputBench.Options(
+                List.of("unified", "self-speculative"), List.of(2.0, 1.0), List.of(1, 2), 1, 4, 6, List.of(2, 5), 0, 2, 1,
+                List.of(2, 3)), QUIET);
+        // per batch size: full, unified 2x and 1x, self-speculative 2x k=2, k=3, 1x k=2, k=3
+        assertEquals(14, rows.size());
+        double layer = model.layerWeightBytes();
+        double head = model.headWeightBytes();
+        for (ThroughputBench.Row row : rows) {
+            Map<String, Object> json = row.toJson();
+            if (!row.strategy().equals("self-speculative")) {
+                assertNull(row.draftTokens());
+                assertFalse(json.containsKey("draft_tokens"), "other rows are unchanged: " + json);
+                continue;
+            }
+            assertTrue(row.supported());
+            for (String key : new String[] {"draft_tokens", "acceptance_rate", "acceptance_by_position", "tokens_per_round",
+                "activated_layers", "tokens_per_s", "speedup_vs_full", "predicted_speedup", "prefill_ms", "retained"}) {
+                assertTrue(json.containsKey(key), key + " in " + json);
+            }
+            int k = row.draftTokens();
+            assertTrue(k == 2 || k == 3, "" + k);
+            assertTrue(row.acceptanceRate() >= 0 && row.acceptanceRate() <= 1, "" + row.acceptanceRate());
+            assertEquals(k, row.acceptanceByPosition().length);
+            assertEquals(k, ((List<?>) json.get("acceptance_by_position")).size());
+            assertTrue(row.tokensPerRound() >= 1 && row.tokensPerRound() <= k + 1, "" + row.tokensPerRound());
+            // drafts through unified's set at the speedup
+            assertArrayEquals(LayerSkipPlanner.plan(SkipStrategy.UNIFIED, 6, row.speedup()).indices(), row.retained());
+            assertTrue(row.tokensPerS() > 0);
+            assertEquals((6 * layer + head) / (row.activatedLayers() * layer + head), row.predictedSpeedup(), 1e-9,
+                    "activated_layers is the weight-read equivalent depth behind predicted_speedup");
+            assertTrue(row.speedupVsFullMin() <= row.speedupVsFull() + 1e-9 && row.speedupVsFull() <= row.speedupVsFullMax() + 1e-9);
+            if (row.speedup() == 1.0) {
+                // every layer drafts: the full network's own tokens, so (up to float rounding) all accepted,
+                // and each round of k drafts and one verification reads k + 1 full passes
+                assertTrue(row.acceptanceRate() > 0.9, "" + row.acceptanceRate());
+                assertTrue(row.predictedSpeedup() < 1.0 + 1e-9, "" + row.predictedSpeedup());
+            }
+        }
+        assertEquals(List.of("full", "unified", "unified", "self-speculative", "self-speculative", "self-speculative",
+                "self-speculative"), rows.subList(0, 7).stream().map(ThroughputBench.Row::strategy).toList());
+        assertEquals(List.of(2, 3, 2, 3), rows.subList(3, 7).stream().map(ThroughputBench.Row::draftTokens).toList());
+    }
+
+    @Test
+    void selfSpeculativeWithBeamsIsUnsupported() {
+        CausalLm model = RandomModels.fromSpec("random:bloom,layers=4,hidden=24,heads=3,vocab=30,seed=4");
+        List<ThroughputBench.Row> rows = new ThroughputBench(model).run(new ThroughputBench.Options(
+                List.of("unified", "self-speculative"), List.of(2.0), List.of(1), 2, 3, 3, List.of(), 0, 1, 1, List.of(4)),
+                QUIET);
+        assertEquals(3, rows.size());
+        assertTrue(rows.get(1).supported());
+        ThroughputBench.Row speculative = rows.get(2);
+        assertEquals("self-speculative", speculative.strategy());
+        assertFalse(speculative.supported());
+        assertEquals(2, speculative.beams());
+        assertNull(speculative.tokensPerS());
+        Map<String, Object> json = speculative.toJson();
+        assertEquals(4, json.get("draft_tokens"));
+        assertTrue(json.containsKey("acceptance_rate"));
+        assertNull(json.get("acceptance_rate"));
+        assertNull(json.get("tokens_per_s"));
+
+        assertThrows(BadInputException.class, () -> new ThroughputBench.Options(List.of("self-speculative"),
+                List.of(2.0), List.of(1), 1, 4, 4, List.of(), 0, 1, 1, List.of(0)));
+        assertThrows(BadInputException.class, () -> new ThroughputBench.Options(List.of("self-speculative"),
+                List.of(2.0), List.of(1), 1, 4, 4, List.of(), 0, 1, 1, List.of(17)));
+        assertThrows(BadInputException.class, () -> new ThroughputBench.Options(List.of("self-speculative"),
+                List.of(2.0), List.of(1), 1, 4, 4, List.of(), 0, 1, 1, List.of()));
     }
 
     @Test

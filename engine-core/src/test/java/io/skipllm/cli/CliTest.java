@@ -161,6 +161,29 @@ class CliTest {
         assertEquals(memory, Math.max(json.get("memory_probes_gb_per_s").get("sum").asDouble(),
                 json.get("memory_probes_gb_per_s").get("matrix_vector").asDouble()), 1e-9);
 
+        Result speculative = run("bench", "--model", "random:llama,layers=4,hidden=32,heads=4,kv_heads=2,intermediate=48,vocab=40,seed=2",
+                "--strategies", "self-speculative", "--speedups", "2", "--draft-tokens", "2,3", "--prompt-tokens", "3",
+                "--new-tokens", "5", "--warmup", "0", "--repeats", "1", "--json");
+        assertEquals(0, speculative.code(), speculative.err());
+        JsonNode specJson = new ObjectMapper().readTree(speculative.out());
+        assertEquals(3, specJson.get("rows").size(), "full, then k = 2 and 3");
+        assertEquals("[2,3]", specJson.get("workload").get("draft_tokens").toString());
+        assertTrue(!specJson.get("rows").get(0).has("draft_tokens"), "the full row is unchanged");
+        for (int i = 1; i < 3; i++) {
+            JsonNode row = specJson.get("rows").get(i);
+            assertEquals("self-speculative", row.get("strategy").asText());
+            assertEquals(i + 1, row.get("draft_tokens").asInt());
+            double acceptance = row.get("acceptance_rate").asDouble();
+            assertTrue(acceptance >= 0 && acceptance <= 1, row.toString());
+            assertEquals(i + 1, row.get("acceptance_by_position").size(), row.toString());
+            assertEquals("[0,3]", row.get("retained").toString());
+            assertTrue(row.get("tokens_per_s").asDouble() > 0 && row.get("predicted_speedup").asDouble() > 0, row.toString());
+        }
+        Result badDraft = run("bench", "--model", "random:llama,layers=4,hidden=32,heads=4,kv_heads=2,intermediate=48,vocab=40",
+                "--strategies", "self-speculative", "--draft-tokens", "0");
+        assertEquals(2, badDraft.code());
+        assertTrue(badDraft.err().startsWith("error: ") && badDraft.err().contains("--draft-tokens"), badDraft.err());
+
         Result bad = run("bench", "--model", "random:llama,layers=4,hidden=32,heads=4,kv_heads=2,intermediate=48,vocab=40",
                 "--new-tokens", "8", "--response-lengths", "3,12");
         assertEquals(2, bad.code());

@@ -203,6 +203,55 @@ class EvalCommandTest {
     }
 
     @Test
+    void selfSpeculativeRowsAreLosslessAndReportAcceptance() throws IOException {
+        Result r = run("eval", "--model", model.toString(), "--data", data.toString(), "--strategies",
+                "full,self-speculative", "--speedups", "2", "--draft-tokens", "2,3", "--max-new-tokens", "6",
+                "--batch-size", "3", "--examples", "4", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode json = r.json();
+        assertEquals("[2,3]", json.get("draft_tokens").toString());
+        JsonNode rows = json.get("rows");
+        assertEquals(3, rows.size(), "full, then self-speculative 2x with k = 2 and 3");
+        JsonNode full = rows.get(0);
+        assertFalse(full.has("draft_tokens"), "other rows are unchanged: " + full);
+        for (int i = 1; i < 3; i++) {
+            JsonNode row = rows.get(i);
+            assertEquals("self-speculative", row.get("strategy").asText());
+            assertTrue(row.get("supported").asBoolean());
+            assertEquals(i + 1, row.get("draft_tokens").asInt());
+            assertEquals("[0,3]", row.get("retained").toString(), "drafts through unified's set");
+            double acceptance = row.get("acceptance_rate").asDouble();
+            assertTrue(acceptance >= 0 && acceptance <= 1, "" + acceptance);
+            assertEquals(i + 1, row.get("acceptance_by_position").size());
+            double perRound = row.get("tokens_per_round").asDouble();
+            assertTrue(perRound >= 1 && perRound <= i + 2, "" + perRound);
+            // lossless: full-depth greedy's hypotheses, metrics and (full-network) loss
+            assertEquals(texts(full.get("examples"), "hypothesis"), texts(row.get("examples"), "hypothesis"));
+            assertEquals(full.get("bleu").asDouble(), row.get("bleu").asDouble(), 1e-12);
+            assertEquals(full.get("chrf").asDouble(), row.get("chrf").asDouble(), 1e-12);
+            assertEquals(full.get("loss").asDouble(), row.get("loss").asDouble(), 1e-12);
+            assertEquals(full.get("mean_output_tokens").asDouble(), row.get("mean_output_tokens").asDouble(), 1e-12);
+            // every kept token is the full network's
+            assertEquals(LAYERS, row.get("activated_layers").asDouble(), 1e-12);
+            assertEquals(LAYERS, row.get("activated_layers_all_tokens").asDouble(), 1e-12);
+            assertTrue(row.get("tokens_per_s").asDouble() > 0);
+        }
+
+        Result table = run("eval", "--model", model.toString(), "--data", data.toString(), "--strategies",
+                "unified,self-speculative", "--speedups", "2", "--max-new-tokens", "4", "--beams", "2", "--limit", "2",
+                "--examples", "0", "--json");
+        assertEquals(0, table.code(), table.err());
+        JsonNode beamRows = table.json().get("rows");
+        assertTrue(beamRows.get(0).get("supported").asBoolean(), "unified runs beam search");
+        JsonNode beam = beamRows.get(1);
+        assertFalse(beam.get("supported").asBoolean(), "lossless decoding is greedy: " + beam);
+        assertEquals(4, beam.get("draft_tokens").asInt(), "--draft-tokens defaults to 4");
+        assertTrue(beam.get("acceptance_rate").isNull() && beam.get("bleu").isNull(), beam.toString());
+        assertTrue(beam.get("loss").asDouble() > 0, "the loss is reported either way");
+        assertTrue(table.err().contains("lossless self-speculative decoding is greedy"), table.err());
+    }
+
+    @Test
     void tableAndBeamSearch() {
         Result r = run("eval", "--model", model.toString(), "--data", data.toString(), "--strategies",
                 "unified,skipdecode", "--speedups", "2", "--max-new-tokens", "4", "--beams", "2", "--limit", "2",
@@ -247,6 +296,8 @@ class EvalCommandTest {
         assertBad("--template must contain {source}", "--model", m, "--data", d, "--template", "Translate:");
         assertBad("--limit must be >= 1", "--model", m, "--data", d, "--limit", "0");
         assertBad("--beams must be >= 1", "--model", m, "--data", d, "--beams", "0");
+        assertBad("--draft-tokens: each must be within 1..16, got 0", "--model", m, "--data", d, "--draft-tokens", "0");
+        assertBad("--draft-tokens: expected comma-separated integers", "--model", m, "--data", d, "--draft-tokens", "x");
         assertBad("--beams 300 exceeds the vocabulary size 272", "--model", m, "--data", d, "--beams", "300");
         assertBad("give --dev FILE", "--model", m, "--data", lonely.toString());
         assertBad("has no tokenizer.json", "--model", noTokenizer.toString(), "--data", d, "--strategies", "full");
