@@ -32,8 +32,9 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Concurrent clients against {@code serve} (continuous batching over HTTP, in this process on
- * loopback) and against plain concurrent {@link Generator#generate} calls, beside one static batch of
+ * Concurrent clients against the {@link BatchingEngine} (the library), against {@code serve}
+ * (continuous batching over HTTP, in this process on loopback: the clients' HTTP and JSON work shares
+ * the CPU) and against plain concurrent {@link Generator#generate} calls, beside one static batch of
  * {@code maxBatch} prompts: aggregate tokens/s, time to first token and time per output token.
  *
  * <p>Every client sends its requests one after another (a closed loop); all requests have seeded random
@@ -147,15 +148,43 @@ public final class ServingBenchmark {
                 tpot);
     }
 
+    /** C threads, each submitting its requests one after another to a {@link BatchingEngine} (the library, no HTTP). */
+    Result engine(int clients, long seed) throws InterruptedException {
+        int[][] prompts = prompts(clients * requestsPerClient, seed);
+        double[] ttft = new double[prompts.length];
+        double[] tpot = new double[prompts.length];
+        AtomicLong tokens = new AtomicLong();
+        try (BatchingEngine engine = BatchingEngine.start(model.decoder(), null, engineOptions(clients))) {
+            long start = System.nanoTime();
+            runClients(clients, (client, i) -> {
+                int index = client * requestsPerClient + i;
+                long sent = System.nanoTime();
+                long[] first = new long[1];
+                GenerationResult r = engine.submit(prompts[index], config(), (p, s, t, x) -> {
+                    if (first[0] == 0) {
+                        first[0] = System.nanoTime();
+                    }
+                }).result().get();
+                record(index, sent, first[0], System.nanoTime(), r.tokens().length, ttft, tpot);
+                tokens.addAndGet(r.tokens().length);
+            });
+            return new Result("engine", clients, prompts.length, tokens.get(), (System.nanoTime() - start) / 1e9,
+                    ttft, tpot);
+        }
+    }
+
+    private BatchingEngine.Options engineOptions(int clients) {
+        return BatchingEngine.Options.defaults(model.config()).withMaxBatch(maxBatch)
+                .withMaxQueue(Math.max(64, clients * 2)).withMaxSequenceLength(promptTokens + newTokens);
+    }
+
     /** C threads, each streaming its requests one after another from {@code serve}. */
     Result serve(int clients, long seed) throws Exception {
         int[][] prompts = prompts(clients * requestsPerClient, seed);
         double[] ttft = new double[prompts.length];
         double[] tpot = new double[prompts.length];
         AtomicLong tokens = new AtomicLong();
-        BatchingEngine.Options engineOptions = BatchingEngine.Options.defaults(model.config()).withMaxBatch(maxBatch)
-                .withMaxQueue(Math.max(64, clients * 2)).withMaxSequenceLength(promptTokens + newTokens);
-        BatchingEngine engine = BatchingEngine.start(model.decoder(), null, engineOptions);
+        BatchingEngine engine = BatchingEngine.start(model.decoder(), null, engineOptions(clients));
         try (CompletionServer server = CompletionServer.start(engine, CompletionServer.Options.defaults("bench")
                 .withPort(0).withSkip(SkipStrategy.UNIFIED, speedup))) {
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
@@ -279,15 +308,17 @@ public final class ServingBenchmark {
         bench.staticBatch(99);
         bench.concurrentGenerate(2, 98);
         bench.serve(2, 97);
+        bench.engine(2, 96);
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int clients : clientCounts) {
             Result stat = bench.staticBatch(clients);
+            Result library = bench.engine(clients, clients);
             Result served = bench.serve(clients, clients);
             Result plain = bench.concurrentGenerate(clients, clients);
-            for (Result r : List.of(stat, served, plain)) {
+            for (Result r : List.of(stat, library, served, plain)) {
                 Map<String, Object> row = r.toJson(stat.tokensPerS());
                 row.put("clients", r.mode().equals("static-batch") ? clients : r.clients());
-                row.put("serve_vs_generate", served.tokensPerS() / plain.tokensPerS());
+                row.put("vs_concurrent_generate", r.tokensPerS() / plain.tokensPerS());
                 rows.add(row);
                 System.err.printf(Locale.ROOT, "clients %2d %-12s %8.1f tokens/s (%.2fx static batch of %d)  ttft p50 %7.1f"
                         + " p95 %7.1f ms  tpot p50 %6.2f p95 %6.2f ms%n", clients, r.mode(), r.tokensPerS(),
