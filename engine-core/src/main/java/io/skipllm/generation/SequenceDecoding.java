@@ -152,8 +152,24 @@ final class SequenceDecoding {
         return IntStream.range(0, rows.length).filter(r -> !rows[r].done).toArray();
     }
 
+    /**
+     * One round's drafts: per running row {@code i} (batch row {@code running[i]}), how many it drafts,
+     * the drafts, their draft distributions when sampling, and the row's cache length before the round.
+     */
+    private record Round(int[] running, int[] count, int[][] drafts, double[][][] draftProbs, int[] before) {
+    }
+
     /** Draft through the retained layers, verify at full depth in one call, keep what the full network agrees with. */
     private void speculativeRound(int k) {
+        Round round = draft(k);
+        int[] offset = verify(round);
+        for (int i = 0; i < round.running().length; i++) {
+            accept(round, i, offset[i]);
+        }
+    }
+
+    /** Up to {@code k} drafts per running row, one retained-layer call per draft position. */
+    private Round draft(int k) {
         int[] running = runningRows();
         int n = running.length;
         boolean sampling = request.config().doSample();
@@ -168,8 +184,7 @@ final class SequenceDecoding {
             before[i] = batch.length(running[i]);
             most = Math.max(most, count[i]);
         }
-        int[][] drafts = new int[n][most];
-        double[][][] draftProbs = sampling ? new double[n][most][] : null;
+        Round round = new Round(running, count, new int[n][most], sampling ? new double[n][most][] : null, before);
         float[] logits = logitsFor(n);
         float[] scratch = new float[vocab];
         int[] batchRows = new int[n];
@@ -182,7 +197,7 @@ final class SequenceDecoding {
                 if (count[i] > j) {
                     GenerationRow row = rows[running[i]];
                     batchRows[m] = running[i];
-                    tokens[m] = j == 0 ? row.tokens[row.length - 1] : drafts[i][j - 1];
+                    tokens[m] = j == 0 ? row.tokens[row.length - 1] : round.drafts()[i][j - 1];
                     logitsIndex[m] = m;
                     which[m] = i;
                     m++;
@@ -197,64 +212,80 @@ final class SequenceDecoding {
                 double[] scores = row.scores(scratch, LogitsProcessors.logSoftmax(scratch), row.length + j);
                 int draft;
                 if (sampling) {
-                    draftProbs[i][j] = LogitsProcessors.softmax(scores);
-                    draft = Sampler.sampleProbabilities(draftProbs[i][j], row.random);
+                    round.draftProbs()[i][j] = LogitsProcessors.softmax(scores);
+                    draft = Sampler.sampleProbabilities(round.draftProbs()[i][j], row.random);
                 } else {
                     draft = LogitsProcessors.argmax(scores);
                 }
-                drafts[i][j] = draft;
+                round.drafts()[i][j] = draft;
                 row.tokens[row.length + j] = draft;  // the next draft's history (overwritten as tokens are kept)
             }
         }
-        // verification: the latest token and every draft of each row, through every layer, in one call
+        return round;
+    }
+
+    /**
+     * Forgets the drafts' cache entries and feeds each row's latest token and its drafts through every
+     * layer in one call, with logits at every position; returns where each row's logits start.
+     */
+    private int[] verify(Round round) {
+        int n = round.running().length;
         int total = 0;
         for (int i = 0; i < n; i++) {
-            batch.truncate(running[i], before[i]);
-            total += count[i] + 1;
+            batch.truncate(round.running()[i], round.before()[i]);
+            total += round.count()[i] + 1;
         }
-        int[] vRows = new int[total];
-        int[] vTokens = new int[total];
-        int[] vLogits = new int[total];
+        int[] batchRows = new int[total];
+        int[] tokens = new int[total];
+        int[] logitsIndex = new int[total];
         int[] offset = new int[n];
         int at = 0;
         for (int i = 0; i < n; i++) {
-            GenerationRow row = rows[running[i]];
+            GenerationRow row = rows[round.running()[i]];
             offset[i] = at;
-            for (int j = 0; j <= count[i]; j++) {
-                vRows[at] = running[i];
-                vTokens[at] = j == 0 ? row.tokens[row.length - 1] : drafts[i][j - 1];
-                vLogits[at] = at;
+            for (int j = 0; j <= round.count()[i]; j++) {
+                batchRows[at] = round.running()[i];
+                tokens[at] = j == 0 ? row.tokens[row.length - 1] : round.drafts()[i][j - 1];
+                logitsIndex[at] = at;
                 at++;
             }
         }
-        float[] verifyLogits = logitsFor(total);
-        batch.feed(total, vRows, vTokens, null, vLogits, verifyLogits);
+        batch.feed(total, batchRows, tokens, null, logitsIndex, logitsFor(total));
         verifyCalls++;
-        for (int i = 0; i < n; i++) {
-            GenerationRow row = rows[running[i]];
-            rounds++;
-            int emitted = 0;
-            for (int j = 0; j <= count[i] && !row.done; j++) {
-                System.arraycopy(verifyLogits, (offset[i] + j) * vocab, scratch, 0, vocab);
-                boolean isDraft = j < count[i];
-                int token = sampling
-                        ? sampleAgainstDraft(row, scratch, isDraft ? drafts[i][j] : -1, isDraft ? draftProbs[i][j] : null)
-                        : row.choose(scratch);
-                boolean keep = isDraft && token == drafts[i][j];
-                if (isDraft) {
-                    drafted[j]++;
-                    accepted[j] += keep ? 1 : 0;
-                }
-                row.append(token);
-                emitted++;
-                decodeTokens++;
-                if (!keep) {
-                    break;
-                }
+        return offset;
+    }
+
+    /**
+     * Row {@code i}'s tokens from the verification logits at {@code offset}: its drafts while the full
+     * network agrees, then the full network's own token; the cache keeps the latest token and the kept
+     * drafts, and the token chosen last is fed next round.
+     */
+    private void accept(Round round, int i, int offset) {
+        GenerationRow row = rows[round.running()[i]];
+        int count = round.count()[i];
+        float[] scratch = new float[vocab];
+        rounds++;
+        int emitted = 0;
+        for (int j = 0; j <= count && !row.done; j++) {
+            System.arraycopy(logits, (offset + j) * vocab, scratch, 0, vocab);
+            boolean isDraft = j < count;
+            int draft = isDraft ? round.drafts()[i][j] : -1;
+            int token = round.draftProbs() != null
+                    ? sampleAgainstDraft(row, scratch, draft, isDraft ? round.draftProbs()[i][j] : null)
+                    : row.choose(scratch);
+            boolean keep = isDraft && token == draft;
+            if (isDraft) {
+                drafted[j]++;
+                accepted[j] += keep ? 1 : 0;
             }
-            // the cache keeps the latest token and the kept drafts; the token just chosen is fed next round
-            batch.truncate(running[i], before[i] + emitted);
+            row.append(token);
+            emitted++;
+            decodeTokens++;
+            if (!keep) {
+                break;
+            }
         }
+        batch.truncate(round.running()[i], round.before()[i] + emitted);
     }
 
     /**

@@ -140,6 +140,38 @@ class BatchingEngineTest {
     }
 
     @Test
+    void aLongPromptDelaysRunningRowsByOneChunkPerStep() throws Exception {
+        CausalLm model = RandomModels.llama(CONFIG, 15);
+        BatchingEngine.Options options = BatchingEngine.Options.defaults(CONFIG).withMaxBatch(2)
+                .withMaxSequenceLength(400).withPrefillChunk(16);
+        List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch running = new CountDownLatch(2);
+        try (BatchingEngine engine = BatchingEngine.start(new SkipAwareDecoder(model), null, options)) {
+            GenerationConfig endless = GenerationConfig.builder().maxNewTokens(200).stopTokenIds(List.of()).build();
+            RequestHandle first = engine.submit(new int[] {5, 6}, endless, (p, s, t, x) -> {
+                events.add("running");
+                running.countDown();
+            });
+            assertTrue(running.await(30, TimeUnit.SECONDS));
+            int[] longPrompt = prompt(new SplittableRandom(8), 320);  // 20 chunks of 16
+            events.add("submitted");
+            RequestHandle joining = engine.submit(longPrompt, GenerationConfig.builder().maxNewTokens(1).build(),
+                    (p, s, t, x) -> events.add("joined"));
+            joining.result().get(60, TimeUnit.SECONDS);
+            first.cancel();
+            List<String> seen = new ArrayList<>(events);
+            int joinedAt = seen.indexOf("joined");
+            int before = 0;
+            for (int i = seen.indexOf("submitted"); i < joinedAt; i++) {
+                before += seen.get(i).equals("running") ? 1 : 0;
+            }
+            // the running row kept getting a token every step while the prompt went in, chunk by chunk (all
+            // at once, it would have got one or two)
+            assertTrue(before >= 19, "running row got " + before + " tokens before the long prompt's first");
+        }
+    }
+
+    @Test
     void refusesWhatItCannotRunBeforeQueueing() {
         CausalLm model = RandomModels.llama(CONFIG, 13);
         BatchingEngine.Options options = BatchingEngine.Options.defaults(CONFIG).withMaxSequenceLength(32);
