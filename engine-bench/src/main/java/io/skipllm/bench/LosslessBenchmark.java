@@ -40,10 +40,8 @@ public final class LosslessBenchmark {
         final GenerationConfig config;
         double decodeMillis;
         long decodeTokens;
-        long[] drafted;
-        long[] accepted;
-        long draftCalls;
-        long verifyCalls;
+        /** Drafting counts over the recorded rounds; null for the full-depth configuration. */
+        GenerationResult.Speculation speculation;
         int differing;
         int compared;
 
@@ -54,18 +52,9 @@ public final class LosslessBenchmark {
         void add(List<GenerationResult> results) {
             decodeMillis += results.get(0).timing().decodeMillis();
             decodeTokens += results.get(0).timing().decodeTokens();
-            GenerationResult.Speculation s = results.get(0).speculation();
+            GenerationResult.Speculation s = results.get(0).speculation();  // shared by the batch
             if (s != null) {
-                if (drafted == null) {
-                    drafted = new long[s.drafted().length];
-                    accepted = new long[s.accepted().length];
-                }
-                for (int j = 0; j < drafted.length; j++) {
-                    drafted[j] += s.drafted()[j];
-                    accepted[j] += s.accepted()[j];
-                }
-                draftCalls += s.draftCalls();
-                verifyCalls += s.verifyCalls();
+                speculation = speculation == null ? s : speculation.plus(s);
             }
         }
 
@@ -137,22 +126,20 @@ public final class LosslessBenchmark {
                     row.put("draft_tokens", t.config.lossless() ? t.config.draftTokens() : null);
                     row.put("tokens_per_s", t.tokensPerS());
                     row.put("speedup_vs_full", t.tokensPerS() / fullRate);
-                    if (t.drafted != null) {
-                        long d = Arrays.stream(t.drafted).sum();
-                        row.put("acceptance_rate", d == 0 ? 0 : (double) Arrays.stream(t.accepted).sum() / d);
-                        double[] byPosition = new double[t.drafted.length];
-                        for (int j = 0; j < byPosition.length; j++) {
-                            byPosition[j] = t.drafted[j] == 0 ? 0 : (double) t.accepted[j] / t.drafted[j];
-                        }
-                        row.put("acceptance_by_position", byPosition);
-                        row.put("tokens_per_verification", (double) t.decodeTokens / t.verifyCalls * batch);
+                    GenerationResult.Speculation drafting = t.speculation;
+                    if (drafting != null) {
+                        row.put("acceptance_rate", drafting.acceptanceRate());
+                        // 0 where no draft was checked at a position
+                        row.put("acceptance_by_position", Arrays.stream(drafting.acceptanceByPosition())
+                                .map(v -> Double.isNaN(v) ? 0 : v).toArray());
+                        row.put("tokens_per_verification", (double) t.decodeTokens / drafting.verifyCalls() * batch);
                         row.put("outputs_compared", t.compared);
                         row.put("outputs_differing_from_full", t.differing);
                     }
                     rows.add(row);
                     System.err.printf(Locale.ROOT, "batch %d %-16s %.0fx k=%-2s %8.1f tokens/s  %.2fx full  %s%n", batch,
                             row.get("strategy"), (Double) row.get("speedup"), row.get("draft_tokens"), t.tokensPerS(),
-                            t.tokensPerS() / fullRate, t.drafted == null ? "" : String.format(Locale.ROOT,
+                            t.tokensPerS() / fullRate, t.speculation == null ? "" : String.format(Locale.ROOT,
                                     "acceptance %.3f by position %s; %d/%d outputs differ", row.get("acceptance_rate"),
                                     Arrays.toString(Arrays.stream((double[]) row.get("acceptance_by_position"))
                                             .mapToObj(v -> String.format(Locale.ROOT, "%.2f", v)).toArray()),

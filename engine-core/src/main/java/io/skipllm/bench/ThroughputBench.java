@@ -216,29 +216,10 @@ public final class ThroughputBench {
         long steps;
         final List<Double> prefillMs = new ArrayList<>();
         /** Self-speculative rows: what drafting and verification did, summed over the round's batches. */
-        long[] drafted = new long[0];
-        long[] accepted = new long[0];
-        long speculationRounds;
-        long draftCalls;
-        long verifyCalls;
+        GenerationResult.Speculation speculation;
 
         void add(GenerationResult.Speculation s) {
-            if (drafted.length < s.drafted().length) {
-                drafted = Arrays.copyOf(drafted, s.drafted().length);
-                accepted = Arrays.copyOf(accepted, s.accepted().length);
-            }
-            for (int j = 0; j < s.drafted().length; j++) {
-                drafted[j] += s.drafted()[j];
-                accepted[j] += s.accepted()[j];
-            }
-            speculationRounds += s.rounds();
-            draftCalls += s.draftCalls();
-            verifyCalls += s.verifyCalls();
-        }
-
-        GenerationResult.Speculation speculation(int draftTokens) {
-            return new GenerationResult.Speculation(draftTokens, speculationRounds, drafted, accepted, draftCalls,
-                    verifyCalls);
+            speculation = speculation == null ? s : speculation.plus(s);
         }
 
         double tokensPerS() {
@@ -473,9 +454,8 @@ public final class ThroughputBench {
             if (speculative()) {
                 double fullStep = numLayers * layerBytes + headBytes;
                 double draftStep = retained.size() * layerBytes + headBytes;
-                Tally sum = new Tally();
-                rounds.forEach(t -> sum.add(t.speculation(draftTokens)));
-                GenerationResult.Speculation spec = sum.speculation(draftTokens);
+                GenerationResult.Speculation spec = rounds.stream().map(t -> t.speculation)
+                        .reduce(GenerationResult.Speculation::plus).orElseThrow();
                 double bytesRead = spec.draftCalls() * draftStep + spec.verifyCalls() * fullStep;
                 double predicted = tokens * fullStep / (batch * bytesRead);
                 double layers = (batch * bytesRead / tokens - headBytes) / layerBytes;

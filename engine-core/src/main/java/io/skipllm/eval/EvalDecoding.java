@@ -7,7 +7,6 @@ import io.skipllm.generation.TextCodec;
 import io.skipllm.model.SkipAwareDecoder;
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -73,7 +72,7 @@ final class EvalDecoding {
                 }
                 if (speculative != null) {
                     GenerationResult.Speculation s = results.get(0).speculation();  // shared by the batch
-                    speculation = speculation == null ? s : add(speculation, s);
+                    speculation = speculation == null ? s : speculation.plus(s);
                 }
                 GenerationResult.Timing timing = results.get(0).timing();  // shared by the batch
                 throughputTokens += timing.decodeTokens();
@@ -97,19 +96,6 @@ final class EvalDecoding {
         }
         return new Outcome(List.of(texts), List.of(tokens), layerSum, layerTokens, throughputTokens, decodeMillis,
                 speculation);
-    }
-
-    /** Two calls' drafting counts together. */
-    private static GenerationResult.Speculation add(GenerationResult.Speculation a, GenerationResult.Speculation b) {
-        int k = Math.max(a.drafted().length, b.drafted().length);
-        long[] drafted = Arrays.copyOf(a.drafted(), k);
-        long[] accepted = Arrays.copyOf(a.accepted(), k);
-        for (int j = 0; j < b.drafted().length; j++) {
-            drafted[j] += b.drafted()[j];
-            accepted[j] += b.accepted()[j];
-        }
-        return new GenerationResult.Speculation(Math.max(a.draftTokens(), b.draftTokens()), a.rounds() + b.rounds(),
-                drafted, accepted, a.draftCalls() + b.draftCalls(), a.verifyCalls() + b.verifyCalls());
     }
 
     /** Rate-limited progress lines on stderr. */

@@ -114,6 +114,19 @@ public record GenerationResult(List<Hypothesis> hypotheses, RetainedLayers retai
             return rates;
         }
 
+        /** These counts and {@code other}'s together (several calls, batches or rounds). */
+        public Speculation plus(Speculation other) {
+            int positions = Math.max(drafted.length, other.drafted.length);
+            long[] d = Arrays.copyOf(drafted, positions);
+            long[] a = Arrays.copyOf(accepted, positions);
+            for (int j = 0; j < other.drafted.length; j++) {
+                d[j] += other.drafted[j];
+                a[j] += other.accepted[j];
+            }
+            return new Speculation(Math.max(draftTokens, other.draftTokens), rounds + other.rounds, d, a,
+                    draftCalls + other.draftCalls, verifyCalls + other.verifyCalls);
+        }
+
         /** Tokens produced per verification: accepted drafts plus the full network's own token. */
         public double tokensPerRound() {
             return rounds == 0 ? 0 : (double) (Arrays.stream(accepted).sum() + rounds) / rounds;
