@@ -75,24 +75,12 @@ public final class ThroughputBench {
             speedups = List.copyOf(speedups);
             batchSizes = List.copyOf(batchSizes);
             responseLengths = List.copyOf(responseLengths);
-            draftTokens = List.copyOf(draftTokens);
+            draftTokens = GenerationConfig.draftTokenList(draftTokens, "bench: --draft-tokens");
             for (String s : strategies) {
                 if (!STRATEGIES.contains(s)) {
                     throw new BadInputException("bench: unknown strategy '" + s
                             + "'; expected full, unified, top, bottom, skipdecode, early-exit or self-speculative");
                 }
-            }
-            if (draftTokens.isEmpty()) {
-                throw new BadInputException("bench: --draft-tokens: the list is empty");
-            }
-            for (int k : draftTokens) {
-                if (k < 1 || k > GenerationConfig.MAX_DRAFT_TOKENS) {
-                    throw new BadInputException("bench: --draft-tokens must be within 1.."
-                            + GenerationConfig.MAX_DRAFT_TOKENS + ", got " + k);
-                }
-            }
-            if (draftTokens.stream().distinct().count() != draftTokens.size()) {
-                throw new BadInputException("bench: --draft-tokens: a draft length is listed twice");
             }
             for (double r : speedups) {
                 if (!(r >= 1) || Double.isInfinite(r)) {

@@ -56,19 +56,7 @@ public final class Evaluation {
         public Options {
             strategies = List.copyOf(strategies);
             speedups = List.copyOf(speedups);
-            draftTokens = List.copyOf(draftTokens);
-            if (draftTokens.isEmpty()) {
-                throw new BadInputException("--draft-tokens: the list is empty");
-            }
-            for (int k : draftTokens) {
-                if (k < 1 || k > GenerationConfig.MAX_DRAFT_TOKENS) {
-                    throw new BadInputException("--draft-tokens: each must be within 1.."
-                            + GenerationConfig.MAX_DRAFT_TOKENS + ", got " + k);
-                }
-            }
-            if (new LinkedHashSet<>(draftTokens).size() != draftTokens.size()) {
-                throw new BadInputException("--draft-tokens: a draft length is listed twice");
-            }
+            draftTokens = GenerationConfig.draftTokenList(draftTokens, "--draft-tokens");
             Strategies.requireValid(strategies);
             if (speedups.isEmpty()) {
                 throw new BadInputException("--speedups: the list is empty");
@@ -138,8 +126,7 @@ public final class Evaluation {
 
         /** The row's label in progress lines and tables: strategy, speedup, draft length. */
         public String label() {
-            return strategy + (strategy.equals("full") ? "" : " " + speedup + "x")
-                    + (draftTokens == null ? "" : " k=" + draftTokens);
+            return Evaluation.label(strategy, speedup, draftTokens);
         }
     }
 
@@ -222,13 +209,18 @@ public final class Evaluation {
         }
     }
 
+    /** A row's name in progress lines and tables: strategy, speedup, draft length (K, or null). */
+    static String label(String strategy, double speedup, Integer draftTokens) {
+        return strategy + (strategy.equals("full") ? "" : " " + speedup + "x")
+                + (draftTokens == null ? "" : " k=" + draftTokens);
+    }
+
     private Row row(String strategy, double speedup, SkipPolicy policy, List<TranslationExample> data,
             List<EncodedExample> encoded, Options options, PrintStream progress) {
         SkipPolicy.SelfSpeculative speculative = policy instanceof SkipPolicy.SelfSpeculative s ? s : null;
         Integer draftTokens = speculative == null ? null : speculative.draftTokens();
         RetainedLayers shown = speculative != null ? speculative.draftLayers() : policy.fixedLayers();
-        String label = strategy + (strategy.equals("full") ? "" : " " + speedup + "x")
-                + (draftTokens == null ? "" : " k=" + draftTokens);
+        String label = label(strategy, speedup, draftTokens);
         log(progress, "eval: " + label + ": layers " + (speculative != null ? "draft " + shown + ", verify all"
                 : shown != null ? shown : policy.details()));
         boolean supported = options.beams() == 1 || Strategies.supportsBeams(strategy);

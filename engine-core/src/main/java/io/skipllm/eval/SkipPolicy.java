@@ -107,15 +107,19 @@ public sealed interface SkipPolicy {
      * mode (greedy only, no beam search).
      */
     record SelfSpeculative(RetainedLayers draftLayers, int numLayers, int draftTokens) implements SkipPolicy {
+        /** What the cache and the teacher-forced loss see: full depth. */
+        private Fixed verification() {
+            return new Fixed(RetainedLayers.all(numLayers));
+        }
+
         @Override
         public RetainedLayers sessionLayers() {
-            return RetainedLayers.all(numLayers);
+            return verification().sessionLayers();
         }
 
         @Override
         public StepPlan stepPlan(int t) {
-            int[] indices = RetainedLayers.all(numLayers).indices();
-            return () -> indices;
+            return verification().stepPlan(t);
         }
 
         /** Null: the layers differ between drafting and verification. */

@@ -216,6 +216,29 @@ public final class GenerationConfig {
     /** The most tokens one verification pass checks per row (bounds the cache's extra room). */
     public static final int MAX_DRAFT_TOKENS = 16;
 
+    /**
+     * A list of draft lengths to compare (bench, eval rows), checked: not empty, each within
+     * 1..{@value #MAX_DRAFT_TOKENS}, none twice; returns an unmodifiable copy.
+     *
+     * @param option how errors name the list, e.g. {@code --draft-tokens}
+     * @throws BadInputException naming the problem
+     */
+    public static List<Integer> draftTokenList(List<Integer> values, String option) {
+        List<Integer> copy = List.copyOf(values);
+        if (copy.isEmpty()) {
+            throw new BadInputException(option + ": the list is empty");
+        }
+        for (int k : copy) {
+            if (k < 1 || k > MAX_DRAFT_TOKENS) {
+                throw new BadInputException(option + ": each must be within 1.." + MAX_DRAFT_TOKENS + ", got " + k);
+            }
+        }
+        if (copy.stream().distinct().count() != copy.size()) {
+            throw new BadInputException(option + ": a draft length is listed twice");
+        }
+        return copy;
+    }
+
     /** Mutable builder; {@link #build()} validates. */
     public static final class Builder {
         private int maxNewTokens = 64;
