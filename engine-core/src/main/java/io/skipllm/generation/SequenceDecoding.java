@@ -41,6 +41,8 @@ final class SequenceDecoding {
     private long decodeTokens;
     /** Logits of one call: up to every row's latest token and drafts. */
     private float[] logits;
+    /** One row of {@link #logits}, copied out for the token choice. */
+    private final float[] rowLogits;
 
     SequenceDecoding(SequenceBatch batch, Request request, GenerationRow[] rows) {
         this.batch = batch;
@@ -48,6 +50,7 @@ final class SequenceDecoding {
         this.rows = rows;
         this.retained = request.retained().indices();
         this.vocab = batch.vocabSize();
+        this.rowLogits = new float[vocab];
     }
 
     /** Prefills and decodes every row until each is done; returns the timing. */
@@ -111,10 +114,9 @@ final class SequenceDecoding {
         }
         float[] logits = logitsFor(rows.length);
         batch.feed(n, batchRows, tokens, null, logitsIndex, logits);
-        float[] row = new float[vocab];
         for (int r = 0; r < rows.length; r++) {
-            System.arraycopy(logits, r * vocab, row, 0, vocab);
-            rows[r].append(rows[r].choose(row));
+            System.arraycopy(logits, r * vocab, rowLogits, 0, vocab);
+            rows[r].append(rows[r].choose(rowLogits));
         }
     }
 
@@ -131,11 +133,10 @@ final class SequenceDecoding {
         }
         float[] logits = logitsFor(n);
         batch.feed(n, running, tokens, retained, logitsIndex, logits);
-        float[] scratch = new float[vocab];
         for (int i = 0; i < n; i++) {
             GenerationRow row = rows[running[i]];
-            System.arraycopy(logits, i * vocab, scratch, 0, vocab);
-            row.append(row.choose(scratch));
+            System.arraycopy(logits, i * vocab, rowLogits, 0, vocab);
+            row.append(row.choose(rowLogits));
             decodeTokens++;
         }
     }
@@ -186,7 +187,6 @@ final class SequenceDecoding {
         }
         Round round = new Round(running, count, new int[n][most], sampling ? new double[n][most][] : null, before);
         float[] logits = logitsFor(n);
-        float[] scratch = new float[vocab];
         int[] batchRows = new int[n];
         int[] tokens = new int[n];
         int[] logitsIndex = new int[n];
@@ -208,8 +208,8 @@ final class SequenceDecoding {
             for (int e = 0; e < m; e++) {
                 int i = which[e];
                 GenerationRow row = rows[running[i]];
-                System.arraycopy(logits, e * vocab, scratch, 0, vocab);
-                double[] scores = row.scores(scratch, LogitsProcessors.logSoftmax(scratch), row.length + j);
+                System.arraycopy(logits, e * vocab, rowLogits, 0, vocab);
+                double[] scores = row.scores(rowLogits, LogitsProcessors.logSoftmax(rowLogits), row.length + j);
                 int draft;
                 if (sampling) {
                     round.draftProbs()[i][j] = LogitsProcessors.softmax(scores);
@@ -263,16 +263,15 @@ final class SequenceDecoding {
     private void accept(Round round, int i, int offset) {
         GenerationRow row = rows[round.running()[i]];
         int count = round.count()[i];
-        float[] scratch = new float[vocab];
         rounds++;
         int emitted = 0;
         for (int j = 0; j <= count && !row.done; j++) {
-            System.arraycopy(logits, (offset + j) * vocab, scratch, 0, vocab);
+            System.arraycopy(logits, (offset + j) * vocab, rowLogits, 0, vocab);
             boolean isDraft = j < count;
             int draft = isDraft ? round.drafts()[i][j] : -1;
             int token = round.draftProbs() != null
-                    ? sampleAgainstDraft(row, scratch, draft, isDraft ? round.draftProbs()[i][j] : null)
-                    : row.choose(scratch);
+                    ? sampleAgainstDraft(row, rowLogits, draft, isDraft ? round.draftProbs()[i][j] : null)
+                    : row.choose(rowLogits);
             boolean keep = isDraft && token == draft;
             if (isDraft) {
                 drafted[j]++;

@@ -226,7 +226,7 @@ public final class DecodeSession implements AutoCloseable {
         }
     }
 
-    private static SkipLlmException nonFiniteLogits() {
+    static SkipLlmException nonFiniteLogits() {
         return new SkipLlmException("the model produced non-finite logits (NaN or infinity): its weights overflow "
                 + "float32 arithmetic");
     }

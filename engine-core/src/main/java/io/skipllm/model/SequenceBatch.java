@@ -170,8 +170,7 @@ public final class SequenceBatch implements AutoCloseable {
             if (logitsIndex[i] >= 0) {
                 for (int v = logitsIndex[i] * vocab, end = v + vocab; v < end; v++) {
                     if (!Float.isFinite(logits[v])) {
-                        throw new SkipLlmException("the model produced non-finite logits (NaN or infinity): its "
-                                + "weights overflow float32 arithmetic");
+                        throw DecodeSession.nonFiniteLogits();
                     }
                 }
             }
