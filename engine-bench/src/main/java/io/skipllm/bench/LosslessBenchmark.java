@@ -1,11 +1,8 @@
 package io.skipllm.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.skipllm.generation.GenerationConfig;
 import io.skipllm.generation.GenerationResult;
 import io.skipllm.generation.Generator;
-import io.skipllm.model.LoadOptions;
 import io.skipllm.model.Model;
 import io.skipllm.model.ShippedModel;
 import io.skipllm.planner.SkipStrategy;
@@ -32,8 +29,6 @@ import java.util.Map;
  * </pre>
  */
 public final class LosslessBenchmark {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One configuration's totals over the recorded rounds. */
     private static final class Tally {
@@ -64,26 +59,20 @@ public final class LosslessBenchmark {
     }
 
     public static void main(String[] argv) throws Exception {
-        Map<String, String> args = new LinkedHashMap<>();
-        for (int i = 0; i + 1 < argv.length; i += 2) {
-            args.put(argv[i].replaceFirst("^--", ""), argv[i + 1]);
-        }
-        String spec = args.getOrDefault("model", "shipped");
-        LoadOptions load = LoadOptions.parse(args.getOrDefault("weights", "stored"));
-        int verses = Integer.parseInt(args.getOrDefault("verses", "100"));
-        int rounds = Integer.parseInt(args.getOrDefault("rounds", "3"));
-        int maxNew = Integer.parseInt(args.getOrDefault("max-new-tokens", "96"));
-        List<Integer> batchSizes = ints(args.getOrDefault("batch-sizes", "1,8"));
-        List<Double> speedups = Arrays.stream(args.getOrDefault("speedups", "2,3").split(","))
-                .map(s -> Double.parseDouble(s.trim())).toList();
-        List<Integer> draftTokens = ints(args.getOrDefault("draft-tokens", "1,2,3,4"));
-        List<String> lines = Files.readAllLines(Path.of(args.getOrDefault("data", "models/translation/data/test.jsonl")));
+        BenchArgs args = BenchArgs.parse(argv);
+        int verses = args.integer("verses", 100);
+        int rounds = args.integer("rounds", 3);
+        int maxNew = args.integer("max-new-tokens", 96);
+        List<Integer> batchSizes = args.integers("batch-sizes", "1,8");
+        List<Double> speedups = args.numbers("speedups", "2,3");
+        List<Integer> draftTokens = args.integers("draft-tokens", "1,2,3,4");
+        List<String> lines = Files.readAllLines(Path.of(args.string("data", "models/translation/data/test.jsonl")));
         List<Map<String, Object>> rows = new ArrayList<>();
-        try (Model model = spec.equals("shipped") ? ShippedModel.load(load) : Model.load(Path.of(spec), load)) {
+        try (Model model = args.model()) {
             Generator generator = model.generator();
             List<int[]> prompts = new ArrayList<>();
             for (String line : lines.subList(0, Math.min(verses, lines.size()))) {
-                String source = JSON.readTree(line).get("es").asText();
+                String source = BenchArgs.JSON.readTree(line).get("es").asText();
                 prompts.add(model.tokenizer().orElseThrow().encode(
                         ShippedModel.PROMPT_TEMPLATE.replace("{source}", source)));
             }
@@ -148,20 +137,11 @@ public final class LosslessBenchmark {
             }
         }
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("model", spec);
+        out.put("model", args.string("model", "shipped"));
         out.put("verses", verses);
         out.put("max_new_tokens", maxNew);
         out.put("rounds", rounds);
         out.put("rows", rows);
-        String json = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(out);
-        if (args.containsKey("json")) {
-            Files.writeString(Path.of(args.get("json")), json);
-        } else {
-            System.out.println(json);
-        }
-    }
-
-    private static List<Integer> ints(String list) {
-        return Arrays.stream(list.split(",")).map(s -> Integer.parseInt(s.trim())).toList();
+        args.writeJson(out);
     }
 }

@@ -1,13 +1,10 @@
 package io.skipllm.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.skipllm.generation.GenerationConfig;
 import io.skipllm.generation.GenerationResult;
 import io.skipllm.generation.Generator;
 import io.skipllm.model.Model;
-import io.skipllm.model.RandomModels;
-import io.skipllm.model.ShippedModel;
 import io.skipllm.planner.SkipStrategy;
 import io.skipllm.serving.BatchingEngine;
 import io.skipllm.serving.http.CompletionServer;
@@ -19,8 +16,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -50,8 +45,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code --model shipped} (the default) is the CLI's default model.
  */
 public final class ServingBenchmark {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Model model;
     private final int promptTokens;
@@ -200,7 +193,7 @@ public final class ServingBenchmark {
                 body.put("ignore_eos", true);  // as the other modes: every request generates its full budget
                 body.put("skip", Map.of("speedup", speedup, "strategy", "unified"));
                 HttpRequest request = HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build();
+                        .POST(HttpRequest.BodyPublishers.ofString(BenchArgs.JSON.writeValueAsString(body))).build();
                 long sent = System.nanoTime();
                 HttpResponse<java.io.InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
                 if (response.statusCode() != 200) {
@@ -215,7 +208,7 @@ public final class ServingBenchmark {
                         if (!line.startsWith("data:") || line.contains("[DONE]")) {
                             continue;
                         }
-                        int n = tokenCount(JSON.readTree(line.substring(5).trim()));
+                        int n = tokenCount(BenchArgs.JSON.readTree(line.substring(5).trim()));
                         if (n > 0 && first == 0) {
                             first = System.nanoTime();
                         }
@@ -289,21 +282,12 @@ public final class ServingBenchmark {
     }
 
     public static void main(String[] argv) throws Exception {
-        Map<String, String> args = new LinkedHashMap<>();
-        for (int i = 0; i + 1 < argv.length; i += 2) {
-            if (!argv[i].startsWith("--")) {
-                throw new IllegalArgumentException("expected --option value pairs, got " + argv[i]);
-            }
-            args.put(argv[i].substring(2), argv[i + 1]);
-        }
-        String spec = args.getOrDefault("model", "shipped");
-        Model model = spec.equals("shipped") ? ShippedModel.load()
-                : spec.startsWith("random:") ? Model.of(RandomModels.fromSpec(spec)) : Model.load(Path.of(spec));
-        int[] clientCounts = Arrays.stream(args.getOrDefault("clients", "1,2,4,8,16").split(","))
-                .mapToInt(s -> Integer.parseInt(s.trim())).toArray();
-        ServingBenchmark bench = new ServingBenchmark(model, Integer.parseInt(args.getOrDefault("prompt-tokens", "32")),
-                Integer.parseInt(args.getOrDefault("new-tokens", "32")), Double.parseDouble(args.getOrDefault("speedup", "2")),
-                Integer.parseInt(args.getOrDefault("max-batch", "8")), Integer.parseInt(args.getOrDefault("requests", "4")));
+        BenchArgs args = BenchArgs.parse(argv);
+        Model model = args.model();
+        int[] clientCounts = args.integers("clients", "1,2,4,8,16").stream().mapToInt(Integer::intValue).toArray();
+        ServingBenchmark bench = new ServingBenchmark(model, args.integer("prompt-tokens", 32),
+                args.integer("new-tokens", 32), args.number("speedup", 2), args.integer("max-batch", 8),
+                args.integer("requests", 4));
         // warm-up: every path once (JIT), not recorded
         bench.staticBatch(99);
         bench.concurrentGenerate(2, 98);
@@ -327,7 +311,7 @@ public final class ServingBenchmark {
             }
         }
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("model", spec);
+        out.put("model", args.string("model", "shipped"));
         out.put("prompt_tokens", bench.promptTokens);
         out.put("new_tokens", bench.newTokens);
         out.put("speedup", bench.speedup);
@@ -335,12 +319,7 @@ public final class ServingBenchmark {
         out.put("requests_per_client", bench.requestsPerClient);
         out.put("threads", Runtime.getRuntime().availableProcessors());
         out.put("rows", rows);
-        String json = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(out);
-        if (args.containsKey("json")) {
-            Files.writeString(Path.of(args.get("json")), json);
-        } else {
-            System.out.println(json);
-        }
+        args.writeJson(out);
         model.close();
     }
 }

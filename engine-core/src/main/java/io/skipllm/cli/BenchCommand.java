@@ -53,7 +53,7 @@ final class BenchCommand implements Command {
                 Arrays.stream(Args.parseIntList("--draft-tokens", args.string("draft-tokens",
                         String.valueOf(GenerationConfig.DEFAULT_DRAFT_TOKENS)))).boxed().toList());
 
-        Model loaded = ModelLoading.load(modelSpec, ModelLoading.options(args));
+        Model loaded = Model.fromSpec(modelSpec, ModelLoading.options(args));
         CausalLm network = loaded.network();
         try {
             err.printf("bench: %s, %d layers, weights %s, layer %.1f MB, head %.1f MB; kernels: %s%n", modelSpec,

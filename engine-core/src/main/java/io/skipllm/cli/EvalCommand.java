@@ -64,7 +64,7 @@ final class EvalCommand implements Command {
         // Without --model: the shipped translation model, as for generate (it was trained on this template).
         String modelDir = modelSpec == null ? "shipped:translation-base" : modelSpec;
 
-        try (Model model = ModelLoading.load(modelSpec, loadOptions)) {
+        try (Model model = Model.fromSpec(modelSpec, loadOptions)) {
             Tokenizer tokenizer = model.tokenizer().orElseThrow(() -> new BadInputException("model " + modelDir
                     + " has no tokenizer.json; eval needs it to encode the data and decode the output"));
             List<Integer> eos = model.config().eosTokenIds();

@@ -68,7 +68,7 @@ final class GenerateCommand implements Command {
         GenerationConfig.Builder builder = configBuilder(args); // every option checked before the model is loaded
         LoadOptions loadOptions = ModelLoading.options(args);
 
-        try (Model model = ModelLoading.load(args.string("model", null), loadOptions)) {
+        try (Model model = Model.fromSpec(args.string("model", null), loadOptions)) {
             RetainedLayers retained = SkipOptions.resolve(args, model.config().numLayers());
             GenerationConfig config = builder.retainedLayers(retained).build();
             Generator generator = new Generator(model.decoder(), model.tokenizer().orElse(null));

@@ -44,7 +44,7 @@ final class LogitsCommand implements Command {
         String dir = args.required("model");
         LoadOptions loadOptions = ModelLoading.options(args);
 
-        try (Model model = ModelLoading.load(dir, loadOptions)) {
+        try (Model model = Model.fromSpec(dir, loadOptions)) {
             RetainedLayers retained = SkipOptions.resolve(args, model.config().numLayers());
             float[][] rows = new float[1 + decodeIds.length][];
             try (DecodeSession session = model.decoder().start(new int[][] {prompt}, decodeIds.length, retained)) {

@@ -63,7 +63,7 @@ final class ServeCommand implements Command {
         LoadOptions loadOptions = ModelLoading.options(args);
         String spec = args.string("model", null);
 
-        try (Model model = ModelLoading.load(spec, loadOptions)) {
+        try (Model model = Model.fromSpec(spec, loadOptions)) {
             BatchingEngine.Options engineOptions = BatchingEngine.Options.defaults(model.config())
                     .withMaxBatch(maxBatch).withMaxQueue(maxQueue);
             if (maxSeqLen != null) {

@@ -99,6 +99,21 @@ public final class Model implements AutoCloseable {
         return checkpoint.tensors().contains(prefixed) ? prefixed : "word_embeddings.weight";
     }
 
+    /**
+     * The model {@code spec} names, as {@code --model} reads it: a {@code random:} spec, a checkpoint
+     * directory, or null for the shipped default model ({@link ShippedModel}); weights held as
+     * {@code options} say.
+     */
+    public static Model fromSpec(String spec, LoadOptions options) {
+        if (spec == null) {
+            return ShippedModel.load(options);
+        }
+        if (spec.startsWith("random:")) {
+            return of(RandomModels.fromSpec(spec, options));
+        }
+        return load(Path.of(spec), options);
+    }
+
     /** Wraps an in-memory network (for example one with random weights for benchmarks). */
     public static Model of(CausalLm network) {
         return new Model(null, network, null);
