@@ -402,7 +402,6 @@ public final class BatchingEngine implements AutoCloseable {
         for (Call call : calls.values()) {
             run(call);
         }
-        activeRows = rows.length - freeRows();
     }
 
     /** Rows still prefilling, in the order their requests were admitted. */
@@ -468,18 +467,18 @@ public final class BatchingEngine implements AutoCloseable {
         GenerationResult.Timing timing = new GenerationResult.Timing((job.firstToken - job.admitted) / 1e6,
                 (end - job.firstToken) / 1e6, Math.max(0, job.generation.generatedCount() - 1));
         completed.incrementAndGet();
-        job.handle.future().complete(job.generation.result(timing));
+        job.handle.result().complete(job.generation.result(timing));
     }
 
     private void finishCancelled(Job job) {
         cancelled.incrementAndGet();
-        job.handle.future().completeExceptionally(
+        job.handle.result().completeExceptionally(
                 new GenerationCancelledException(Math.max(0, job.generation.generatedCount() - 1)));
     }
 
     private void finishFailed(Job job, Throwable e) {
         failed.incrementAndGet();
-        job.handle.future().completeExceptionally(e);
+        job.handle.result().completeExceptionally(e);
     }
 
     private void failEverything(Throwable e) {

@@ -52,8 +52,4 @@ public final class RequestHandle {
     public boolean isCancelled() {
         return cancelled;
     }
-
-    CompletableFuture<GenerationResult> future() {
-        return result;
-    }
 }
