@@ -78,16 +78,8 @@ public final class Conversation implements AutoCloseable {
         GenerationConfig config = GenerationConfig.builder().maxNewTokens(1).build();
         Request request = request(tokens, config, null);
         int[] all = request.prompts()[0];
-        int from = Math.min(batch.length(0), batch.fullDepthLength(0));
-        batch.truncate(0, from);
-        int n = all.length - from;
-        int[] rows = new int[n];
-        int[] ids = Arrays.copyOfRange(all, from, all.length);
-        int[] logitsIndex = new int[n];
-        Arrays.fill(logitsIndex, -1);
-        logitsIndex[n - 1] = 0;
         float[] logits = new float[batch.vocabSize()];
-        batch.feed(n, rows, ids, null, logitsIndex, logits);
+        batch.feedAtFullDepth(new int[][] {all}, new int[] {all.length}, logits);
         history = all;
         return logits;
     }

@@ -94,26 +94,14 @@ final class SequenceDecoding {
 
     /** Feeds every row's tokens not yet run at full depth, through every layer, and chooses each first token. */
     private void prefill() {
-        int n = 0;
+        int[][] sequences = new int[rows.length][];
+        int[] ends = new int[rows.length];
         for (int r = 0; r < rows.length; r++) {
-            batch.truncate(r, Math.min(batch.length(r), batch.fullDepthLength(r)));
-            n += rows[r].length - batch.length(r);
-        }
-        int[] batchRows = new int[n];
-        int[] tokens = new int[n];
-        int[] logitsIndex = new int[n];
-        int at = 0;
-        for (int r = 0; r < rows.length; r++) {
-            GenerationRow row = rows[r];
-            for (int i = batch.length(r); i < row.length; i++) {
-                batchRows[at] = r;
-                tokens[at] = row.tokens[i];
-                logitsIndex[at] = i == row.length - 1 ? r : -1;
-                at++;
-            }
+            sequences[r] = rows[r].tokens;
+            ends[r] = rows[r].length;
         }
         float[] logits = logitsFor(rows.length);
-        batch.feed(n, batchRows, tokens, null, logitsIndex, logits);
+        batch.feedAtFullDepth(sequences, ends, logits);
         for (int r = 0; r < rows.length; r++) {
             System.arraycopy(logits, r * vocab, rowLogits, 0, vocab);
             rows[r].append(rows[r].choose(rowLogits));

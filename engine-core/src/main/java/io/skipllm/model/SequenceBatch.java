@@ -165,6 +165,35 @@ public final class SequenceBatch implements AutoCloseable {
         }
     }
 
+    /**
+     * Brings every row up to date with its whole sequence at full depth: forgets the row's tokens that
+     * did not run every layer (a reply decoded through retained layers, rejected drafts), then feeds
+     * the rest of {@code sequences[r][0, ends[r])} through every layer, in one pass for all rows. Row
+     * {@code r}'s logits at its last token go to {@code logits[r * vocab ...]}. Each sequence must start
+     * with what the row holds and add at least one token to it: a prompt for a new row, the next turn
+     * after a reply.
+     */
+    public void feedAtFullDepth(int[][] sequences, int[] ends, float[] logits) {
+        int n = 0;
+        for (int r = 0; r < sequences.length; r++) {
+            truncate(r, fullDepth[r]);
+            n += ends[r] - lengths[r];
+        }
+        int[] batchRows = new int[n];
+        int[] tokens = new int[n];
+        int[] logitsIndex = new int[n];
+        int at = 0;
+        for (int r = 0; r < sequences.length; r++) {
+            for (int i = lengths[r]; i < ends[r]; i++) {
+                batchRows[at] = r;
+                tokens[at] = sequences[r][i];
+                logitsIndex[at] = i == ends[r] - 1 ? r : -1;
+                at++;
+            }
+        }
+        feed(n, batchRows, tokens, null, logitsIndex, logits);
+    }
+
     private static void requireFinite(int n, int[] logitsIndex, float[] logits, int vocab) {
         for (int i = 0; i < n; i++) {
             if (logitsIndex[i] >= 0) {
