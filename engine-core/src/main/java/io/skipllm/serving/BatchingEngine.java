@@ -213,6 +213,16 @@ public final class BatchingEngine implements AutoCloseable {
         return submit(encode(prompt), config, listener);
     }
 
+    /** False once {@link #shutdown} has begun (or the engine stopped on an error): {@link #submit} refuses then. */
+    public boolean isAccepting() {
+        lock.lock();
+        try {
+            return accepting;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The tokenizer's ids for {@code text}. */
     public int[] encode(String text) {
         if (codec == null) {
