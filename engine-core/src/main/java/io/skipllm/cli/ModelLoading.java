@@ -3,7 +3,7 @@ package io.skipllm.cli;
 import io.skipllm.model.LoadOptions;
 
 /**
- * How every command that loads a model reads {@code --weights stored|f32|bf16|f16|q8_0}: the in-memory
+ * How every command that loads a model reads {@code --weights stored|f32|bf16|f16|q8_0|q4_0}: the in-memory
  * format (default {@code stored}); {@code --model} goes to {@link io.skipllm.model.Model#fromSpec} (a
  * checkpoint directory, a {@code random:} spec, or, where a command allows it, nothing for the shipped
  * model).

@@ -24,7 +24,7 @@ public record LoadOptions(WeightFormat weights) {
         return new LoadOptions(format);
     }
 
-    /** {@code stored}, {@code f32}, {@code bf16}, {@code f16} or {@code q8_0}, as the CLI's {@code --weights}. */
+    /** {@code stored}, {@code f32}, {@code bf16}, {@code f16}, {@code q8_0} or {@code q4_0}, as the CLI's {@code --weights}. */
     public static LoadOptions parse(String label) {
         return label == null || label.trim().equalsIgnoreCase("stored") ? stored()
                 : weights(WeightFormat.parse(label));

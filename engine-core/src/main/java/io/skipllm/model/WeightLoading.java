@@ -50,8 +50,8 @@ public final class WeightLoading {
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             store.require(e.getKey(), e.getValue());
         }
-        if (!HostArrays.cpuBackend() && options.weights() == WeightFormat.Q8_0) {
-            throw new BadInputException("--weights q8_0 needs the CPU backend: on this backend weights are float32 "
+        if (!HostArrays.cpuBackend() && options.weights() != null && options.weights().quantized()) {
+            throw new BadInputException("--weights " + options.label() + " needs the CPU backend: on this backend weights are float32 "
                     + "ND4J arrays (docs/cuda.md)");
         }
     }

@@ -17,16 +17,27 @@ import java.util.Locale;
  *       {@code q = round(w / d)}, and the weight is {@code q * d}. The last block of a row is padded
  *       with zeros when the row length is not a multiple of 32. (llama.cpp stores the scale as F16:
  *       34 bytes a block; a float32 scale, 36 bytes, costs 6% more bytes and one conversion less.)</li>
+ *   <li>{@link #Q4_0}: llama.cpp's 4-bit block format, byte for byte as GGUF stores it (so a GGUF
+ *       file's Q4_0 tensors are used as stored): each block of 32 weights is an F16 scale {@code d}
+ *       followed by 16 bytes; byte {@code j} holds weight {@code j} in its low nibble and weight
+ *       {@code j + 16} in its high nibble, and the weight is {@code (nibble - 8) * d} (18 bytes a block,
+ *       4.5 bits a weight). The scale is the block's value of largest magnitude divided by -8, as
+ *       llama.cpp's quantizer does, so that extreme maps exactly onto nibble 0.</li>
  * </ul>
  */
 public enum WeightFormat {
     F32(4, 1),
     BF16(2, 1),
     F16(2, 1),
-    Q8_0(4 + 32, 32);
+    Q8_0(4 + 32, 32),
+    Q4_0(2 + 16, 32);
 
     /** Weights per Q8_0 block. */
     public static final int Q8_BLOCK = 32;
+    /** Weights per Q4_0 block. */
+    public static final int Q4_BLOCK = 32;
+    /** Bytes per Q4_0 block: the F16 scale, then 16 bytes of nibbles. */
+    public static final int Q4_BLOCK_BYTES = 18;
 
     private final int blockBytes;
     private final int blockWeights;
@@ -34,6 +45,11 @@ public enum WeightFormat {
     WeightFormat(int blockBytes, int blockWeights) {
         this.blockBytes = blockBytes;
         this.blockWeights = blockWeights;
+    }
+
+    /** Whether the format quantizes weights in blocks (Q8_0, Q4_0) rather than rounding each one. */
+    public boolean quantized() {
+        return blockWeights > 1;
     }
 
     /** Bytes one row of {@code cols} weights takes. */
@@ -54,7 +70,7 @@ public enum WeightFormat {
         Encoding.decodeRow(this, data, at, cols, into, offset);
     }
 
-    /** The name used on the command line and in JSON: {@code f32}, {@code bf16}, {@code f16}, {@code q8_0}. */
+    /** The name used on the command line and in JSON: {@code f32}, {@code bf16}, {@code f16}, {@code q8_0}, {@code q4_0}. */
     public String label() {
         return name().toLowerCase(Locale.ROOT);
     }
@@ -66,6 +82,6 @@ public enum WeightFormat {
                 return f;
             }
         }
-        throw new BadInputException("unknown weight format '" + label + "'; expected f32, bf16, f16 or q8_0");
+        throw new BadInputException("unknown weight format '" + label + "'; expected f32, bf16, f16, q8_0 or q4_0");
     }
 }

@@ -1,5 +1,6 @@
 package io.skipllm.weights;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -60,6 +61,52 @@ class EncodingTest {
             }
             for (int c = cols; c % WeightFormat.Q8_BLOCK != 0; c++) {
                 assertEquals(0, data.get((c / 32) * 36 + 4 + c % 32), "padding");
+            }
+        }
+    }
+
+    /** A block of the 16 integers -8..7 (twice) times 0.5: scale 0.5 exactly and nibbles 0..15 in llama.cpp's order. */
+    @Test
+    void q4BlockHasLlamaCppsLayout() {
+        float[] values = new float[32];
+        for (int i = 0; i < 32; i++) {
+            values[i] = ((i % 16) - 8) * 0.5f;
+        }
+        values[20] = 3.5f; // weight 16 + 4: the high nibble of byte 4
+        ByteBuffer data = ByteBuffer.allocate(WeightFormat.Q4_BLOCK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        Encoding.encodeRow(WeightFormat.Q4_0, values, 32, data, 0);
+        assertEquals(HalfFloats.floatToF16(0.5f), data.getShort(0), "scale: the extreme -4 over -8");
+        for (int j = 0; j < 16; j++) {
+            int high = j == 4 ? 15 : j;
+            assertEquals(j | high << 4, data.get(2 + j) & 0xFF, "byte " + j);
+        }
+        float[] decoded = new float[32];
+        Encoding.decodeRow(WeightFormat.Q4_0, data, 0, 32, decoded, 0);
+        assertArrayEquals(values, decoded, 0f);
+    }
+
+    @Test
+    void q4ErrorIsAtMostHalfAStep() {
+        Random random = new Random(22);
+        for (int cols : new int[] {1, 31, 32, 33, 100}) {
+            float[] values = MatMulTest.values(random, cols);
+            long rowBytes = WeightFormat.Q4_0.rowBytes(cols);
+            ByteBuffer data = ByteBuffer.allocate((int) rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+            Encoding.encodeRow(WeightFormat.Q4_0, values, cols, data, 0);
+            float[] decoded = new float[cols];
+            Encoding.decodeRow(WeightFormat.Q4_0, data, 0, cols, decoded, 0);
+            for (int c = 0; c < cols; c++) {
+                int blockAt = (c / WeightFormat.Q4_BLOCK) * WeightFormat.Q4_BLOCK_BYTES;
+                float scale = Math.abs(HalfFloats.f16ToFloat(data.getShort(blockAt)));
+                // Half a step, plus what rounding the scale to F16 moves the largest integers: 8 times half
+                // an F16 step (2^-11 relative, at least 2^-25 where the scale is subnormal).
+                float scaleRounding = Math.max(scale * 0x1p-11f, 0x1p-25f);
+                assertTrue(Math.abs(values[c] - decoded[c]) <= (scale / 2 + 8 * scaleRounding) * (1 + 1e-5f),
+                        cols + " cols, weight " + c + ": " + values[c] + " became " + decoded[c]);
+            }
+            for (int c = cols; c % WeightFormat.Q4_BLOCK != 0; c++) {
+                int packed = data.get((c / 32) * 18 + 2 + c % 16) & 0xFF;
+                assertEquals(8, c % 32 < 16 ? packed & 0xF : packed >>> 4, "padding is weight 0");
             }
         }
     }
