@@ -61,12 +61,12 @@ final class Encoding {
                     }
                     float scale = extreme / -8f;
                     float inverse = scale == 0 ? 0 : 1f / scale;
-                    int blockAt = at + b * WeightFormat.Q4_BLOCK_BYTES;
-                    data.putShort(blockAt, HalfFloats.floatToF16(scale));
+                    data.putShort(at + 2 * b, HalfFloats.floatToF16(scale));
+                    int nibblesAt = at + 2 * blocks + 16 * b;
                     for (int j = 0; j < 16; j++) {
                         int low = nibble(values, first + j, cols, inverse);
                         int high = nibble(values, first + j + 16, cols, inverse);
-                        data.put(blockAt + 2 + j, (byte) (low | high << 4));
+                        data.put(nibblesAt + j, (byte) (low | high << 4));
                     }
                 }
             }
@@ -106,12 +106,13 @@ final class Encoding {
                 }
             }
             case Q4_0 -> {
+                int blocks = (cols + WeightFormat.Q4_BLOCK - 1) / WeightFormat.Q4_BLOCK;
                 for (int i = 0; i < cols; i++) {
-                    int blockAt = at + i / WeightFormat.Q4_BLOCK * WeightFormat.Q4_BLOCK_BYTES;
+                    int b = i / WeightFormat.Q4_BLOCK;
                     int j = i % WeightFormat.Q4_BLOCK;
-                    int packed = data.get(blockAt + 2 + j % 16) & 0xFF;
+                    int packed = data.get(at + 2 * blocks + 16 * b + j % 16) & 0xFF;
                     int q = (j < 16 ? packed & 0xF : packed >>> 4) - 8;
-                    into[offset + i] = HalfFloats.f16ToFloat(data.getShort(blockAt)) * q;
+                    into[offset + i] = HalfFloats.f16ToFloat(data.getShort(at + 2 * b)) * q;
                 }
             }
             default -> throw new IllegalArgumentException(format.toString());

@@ -16,7 +16,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorQ4Rows extends VectorRows {
 
     private static final int BLOCK = WeightFormat.Q4_BLOCK;
-    private static final int BLOCK_BYTES = WeightFormat.Q4_BLOCK_BYTES;
     /** Bytes loaded per widening: one per float lane (16 of a block's bytes on 512-bit machines). */
     private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * LANES));
     /** Float vectors per half block (16 weights): 1 on 512-bit machines, 2 on 256-bit ones. */
@@ -24,10 +23,13 @@ final class VectorQ4Rows extends VectorRows {
 
     /** Columns in whole blocks, which the vector loop covers; the padded last block is summed one by one. */
     private final int vectorCols;
+    /** Bytes of scales at the start of a row (then the nibbles). */
+    private final int scaleBytes;
 
     VectorQ4Rows(Weight w, float[] x, int n, float[] out, boolean accumulate) {
         super(w, x, n, out, accumulate);
         this.vectorCols = cols - cols % BLOCK;
+        this.scaleBytes = 2 * ((cols + BLOCK - 1) / BLOCK);
     }
 
     @Override
@@ -45,10 +47,10 @@ final class VectorQ4Rows extends VectorRows {
         FloatVector a3 = a0;
         FloatVector b3 = a0;
         for (int c = 0; c < vectorCols; c += BLOCK) {
-            int blockAt = rowAt + (c / BLOCK) * BLOCK_BYTES;
-            float scale = HalfFloats.f16ToFloat(data.getShort(blockAt));
+            int nibblesAt = rowAt + scaleBytes + (c / BLOCK) * 16;
+            float scale = HalfFloats.f16ToFloat(data.getShort(rowAt + 2 * (c / BLOCK)));
             for (int h = 0; h < PER_HALF; h++) {
-                ByteVector packed = VectorAccess.bytes(BYTES, data, blockAt + 2 + h * LANES);
+                ByteVector packed = VectorAccess.bytes(BYTES, data, nibblesAt + h * LANES);
                 FloatVector low = nibbles(packed.and((byte) 0xF)).mul(scale);
                 FloatVector high = nibbles(packed.lanewise(VectorOperators.LSHR, 4)).mul(scale);
                 int lo = c + h * LANES;
@@ -75,10 +77,10 @@ final class VectorQ4Rows extends VectorRows {
         FloatVector a0 = FloatVector.zero(FLOATS);
         FloatVector b0 = a0;
         for (int c = 0; c < vectorCols; c += BLOCK) {
-            int blockAt = rowAt + (c / BLOCK) * BLOCK_BYTES;
-            float scale = HalfFloats.f16ToFloat(data.getShort(blockAt));
+            int nibblesAt = rowAt + scaleBytes + (c / BLOCK) * 16;
+            float scale = HalfFloats.f16ToFloat(data.getShort(rowAt + 2 * (c / BLOCK)));
             for (int h = 0; h < PER_HALF; h++) {
-                ByteVector packed = VectorAccess.bytes(BYTES, data, blockAt + 2 + h * LANES);
+                ByteVector packed = VectorAccess.bytes(BYTES, data, nibblesAt + h * LANES);
                 FloatVector low = nibbles(packed.and((byte) 0xF)).mul(scale);
                 FloatVector high = nibbles(packed.lanewise(VectorOperators.LSHR, 4)).mul(scale);
                 int lo = c + h * LANES;
@@ -99,12 +101,12 @@ final class VectorQ4Rows extends VectorRows {
         if (vectorCols == cols) {
             return 0;
         }
-        int blockAt = rowAt + (vectorCols / BLOCK) * BLOCK_BYTES;
-        float scale = HalfFloats.f16ToFloat(data.getShort(blockAt));
+        int nibblesAt = rowAt + scaleBytes + (vectorCols / BLOCK) * 16;
+        float scale = HalfFloats.f16ToFloat(data.getShort(rowAt + 2 * (vectorCols / BLOCK)));
         float sum = 0;
         for (int c = vectorCols; c < cols; c++) {
             int j = c - vectorCols;
-            int packed = data.get(blockAt + 2 + j % 16) & 0xFF;
+            int packed = data.get(nibblesAt + j % 16) & 0xFF;
             int q = (j < 16 ? packed & 0xF : packed >>> 4) - 8;
             sum += scale * q * x[xAt + c];
         }

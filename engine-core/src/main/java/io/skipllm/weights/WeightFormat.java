@@ -17,12 +17,14 @@ import java.util.Locale;
  *       {@code q = round(w / d)}, and the weight is {@code q * d}. The last block of a row is padded
  *       with zeros when the row length is not a multiple of 32. (llama.cpp stores the scale as F16:
  *       34 bytes a block; a float32 scale, 36 bytes, costs 6% more bytes and one conversion less.)</li>
- *   <li>{@link #Q4_0}: llama.cpp's 4-bit block format, byte for byte as GGUF stores it (so a GGUF
- *       file's Q4_0 tensors are used as stored): each block of 32 weights is an F16 scale {@code d}
- *       followed by 16 bytes; byte {@code j} holds weight {@code j} in its low nibble and weight
+ *   <li>{@link #Q4_0}: llama.cpp's 4-bit block format: each block of 32 weights has an F16 scale
+ *       {@code d} and 16 bytes; byte {@code j} holds weight {@code j} in its low nibble and weight
  *       {@code j + 16} in its high nibble, and the weight is {@code (nibble - 8) * d} (18 bytes a block,
  *       4.5 bits a weight). The scale is the block's value of largest magnitude divided by -8, as
- *       llama.cpp's quantizer does, so that extreme maps exactly onto nibble 0.</li>
+ *       llama.cpp's quantizer does, so a row quantized here equals llama-quantize's. Within a row the
+ *       blocks' scales come first ({@code 2 * blocks} bytes), then their nibbles ({@code 16 * blocks}):
+ *       the kernels load four blocks' nibbles and scales with one load each. GGUF interleaves them
+ *       (scale, nibbles, scale, ...); {@link #repackGgufQ4Row} turns such a row into this one.</li>
  * </ul>
  */
 public enum WeightFormat {
@@ -45,6 +47,23 @@ public enum WeightFormat {
     WeightFormat(int blockBytes, int blockWeights) {
         this.blockBytes = blockBytes;
         this.blockWeights = blockWeights;
+    }
+
+    /**
+     * Rearranges one row of {@code cols} weights from GGUF's Q4_0 layout (18-byte blocks, scale then
+     * nibbles) at {@code src[srcAt ..]} into this format's row layout at {@code dst[dstAt ..]}: the same
+     * bytes, scales first. Exact; the row size is the same.
+     */
+    public static void repackGgufQ4Row(ByteBuffer src, int srcAt, ByteBuffer dst, int dstAt, int cols) {
+        int blocks = (cols + Q4_BLOCK - 1) / Q4_BLOCK;
+        for (int b = 0; b < blocks; b++) {
+            int block = srcAt + b * Q4_BLOCK_BYTES;
+            dst.put(dstAt + 2 * b, src.get(block));
+            dst.put(dstAt + 2 * b + 1, src.get(block + 1));
+            for (int j = 0; j < 16; j++) {
+                dst.put(dstAt + 2 * blocks + 16 * b + j, src.get(block + 2 + j));
+            }
+        }
     }
 
     /** Whether the format quantizes weights in blocks (Q8_0, Q4_0) rather than rounding each one. */

@@ -96,18 +96,39 @@ class EncodingTest {
             float[] decoded = new float[cols];
             Encoding.decodeRow(WeightFormat.Q4_0, data, 0, cols, decoded, 0);
             for (int c = 0; c < cols; c++) {
-                int blockAt = (c / WeightFormat.Q4_BLOCK) * WeightFormat.Q4_BLOCK_BYTES;
-                float scale = Math.abs(HalfFloats.f16ToFloat(data.getShort(blockAt)));
+                float scale = Math.abs(HalfFloats.f16ToFloat(data.getShort(2 * (c / WeightFormat.Q4_BLOCK))));
                 // Half a step, plus what rounding the scale to F16 moves the largest integers: 8 times half
                 // an F16 step (2^-11 relative, at least 2^-25 where the scale is subnormal).
                 float scaleRounding = Math.max(scale * 0x1p-11f, 0x1p-25f);
                 assertTrue(Math.abs(values[c] - decoded[c]) <= (scale / 2 + 8 * scaleRounding) * (1 + 1e-5f),
                         cols + " cols, weight " + c + ": " + values[c] + " became " + decoded[c]);
             }
+            int blocks = (cols + 31) / 32;
             for (int c = cols; c % WeightFormat.Q4_BLOCK != 0; c++) {
-                int packed = data.get((c / 32) * 18 + 2 + c % 16) & 0xFF;
+                int packed = data.get(2 * blocks + 16 * (c / 32) + c % 16) & 0xFF;
                 assertEquals(8, c % 32 < 16 ? packed & 0xF : packed >>> 4, "padding is weight 0");
             }
         }
+    }
+
+    /** A row in GGUF's layout (scale, nibbles, scale, ...) repacked to the engine's (scales, then nibbles). */
+    @Test
+    void ggufQ4RowsRepackToTheSameWeights() {
+        Random random = new Random(23);
+        int cols = 100;
+        int blocks = 4;
+        float[] values = MatMulTest.values(random, cols);
+        ByteBuffer ours = ByteBuffer.allocate(blocks * 18).order(ByteOrder.LITTLE_ENDIAN);
+        Encoding.encodeRow(WeightFormat.Q4_0, values, cols, ours, 0);
+        ByteBuffer gguf = ByteBuffer.allocate(blocks * 18).order(ByteOrder.LITTLE_ENDIAN);
+        for (int b = 0; b < blocks; b++) {
+            gguf.putShort(b * 18, ours.getShort(2 * b));
+            for (int j = 0; j < 16; j++) {
+                gguf.put(b * 18 + 2 + j, ours.get(2 * blocks + 16 * b + j));
+            }
+        }
+        ByteBuffer repacked = ByteBuffer.allocate(blocks * 18).order(ByteOrder.LITTLE_ENDIAN);
+        WeightFormat.repackGgufQ4Row(gguf, 0, repacked, 0, cols);
+        assertEquals(ours, repacked);
     }
 }
