@@ -70,6 +70,8 @@ int main(int argc, char ** argv) {
     int n_vocab = llama_vocab_n_tokens(vocab);
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx = 512; cp.n_batch = 512; cp.n_ubatch = 512; cp.n_threads = 2; cp.n_threads_batch = 2;
+    // a float32 KV cache (llama.cpp's default is F16), so that only the weights' format differs from skipllm
+    cp.type_k = GGML_TYPE_F32; cp.type_v = GGML_TYPE_F32;
     llama_context * ctx = mp.vocab_only ? nullptr : llama_init_from_model(model, cp);
     std::ifstream in(argv[3]);
     std::string line;

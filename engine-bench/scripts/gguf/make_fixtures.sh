@@ -11,6 +11,7 @@
 #    (8 lines): greedy (32 new tokens, with the top-2 logit gap of every step) on every F32/F16 file;
 #    teacher-forced argmax on the quantized files, over the prompt and the F32 file's greedy tokens;
 #    and the token ids of every line of verses.txt for every tokenizer. Into llamacpp/NAME.MODE.jsonl.
+# 4. dump_dequantized.py: rows of quantized tensors as gguf-py decodes them (llamacpp/dequantized.json).
 # Needs a llama.cpp tree built with `cmake -B build -DLLAMA_CURL=OFF && cmake --build build --target
 # llama-quantize` (tested at c392e5094) and a python3 with numpy.
 set -euo pipefail
@@ -67,4 +68,9 @@ sys.exit(0 if a == b else "llama-tokenize disagrees with llama_ref on " + sys.ar
   done
   echo "llama-tokenize agrees with llama_ref on every verse"
 fi
+# the values of quantized tensors as gguf-py dequantizes them
+PYTHONPATH=$LLAMA_CPP/gguf-py "$PYTHON" "$here/dump_dequantized.py" "$out/llamacpp/dequantized.json" \
+  "$work/llama-spm-q8_0.gguf:token_embd.weight,blk.0.ffn_down.weight" \
+  "$work/llama-spm-q4_0.gguf:token_embd.weight,blk.1.ffn_up.weight" \
+  "$work/llama-spm256-q4_k_m.gguf:token_embd.weight,blk.0.ffn_down.weight,blk.1.ffn_gate.weight,output.weight"
 ls -la "$out" "$out/llamacpp"

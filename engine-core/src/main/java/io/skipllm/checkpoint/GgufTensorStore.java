@@ -31,10 +31,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * shapes outermost first, so the architecture code reads a GGUF file exactly as a safetensors
  * checkpoint.
  *
- * <p>In-memory formats ({@link #storedFormat}): F32, F16 and BF16 stay as stored, memory-mapped; Q8_0 is
- * repacked once, exactly, to the engine's Q8_0 (ggml's f16 block scale widened to float32: 34 bytes a
- * block become 36); Q4_0, Q4_K, Q5_K and Q6_K are decoded and quantized to the engine's Q8_0 at load
- * (the nearest format the kernels take); any other type is refused by name. A {@code --weights} format
+ * <p>In-memory formats ({@link #storedFormat}): F32, F16, BF16 and Q4_0 (the engine's Q4_0 is ggml's block,
+ * byte for byte) stay as stored, memory-mapped; Q8_0 is repacked once, exactly, to the engine's Q8_0
+ * (ggml's f16 block scale widened to float32: 34 bytes a block become 36); Q4_K, Q5_K and Q6_K are
+ * decoded and quantized to the engine's Q8_0 at load (the nearest format the kernels take: 8.5 bits a
+ * weight where they have 4.5 to 6.6); any other type is refused by name. A {@code --weights} format
  * converts from the decoded values.
  *
  * <p>Rotary layout: llama.cpp's converter permutes the rows of each head of q and k in {@code llama}
@@ -133,7 +134,8 @@ final class GgufTensorStore implements TensorStore {
             case F32 -> WeightFormat.F32;
             case F16 -> WeightFormat.F16;
             case BF16 -> WeightFormat.BF16;
-            case Q8_0, Q4_0, Q4_K, Q5_K, Q6_K -> WeightFormat.Q8_0;
+            case Q4_0 -> WeightFormat.Q4_0;
+            case Q8_0, Q4_K, Q5_K, Q6_K -> WeightFormat.Q8_0;
             default -> throw new CheckpointException(file.path() + ": tensor '" + t.name() + "' has type " + t.type()
                     + ", which skipllm cannot load; supported: " + GgufType.loadableNames());
         };
@@ -187,17 +189,27 @@ final class GgufTensorStore implements TensorStore {
         int c = (int) cols;
         WeightFormat natural = storedFormat(name);
         IntUnaryOperator order = rowOrder(name, r);
-        if (format != null && format != natural || !isFloat(t.type()) && t.type() != GgufType.Q8_0) {
+        boolean kQuant = t.type() == GgufType.Q4_K || t.type() == GgufType.Q5_K || t.type() == GgufType.Q6_K;
+        if (format != null && format != natural || kQuant) {
             return convert(t, r, c, format == null ? natural : format, order);
         }
-        if (order == null && isFloat(t.type())) {
-            return map(t, natural, r, c);
+        if (order == null && t.type() != GgufType.Q8_0) {
+            return map(t, natural, r, c);   // the file's bytes are the in-memory format's
         }
         return copy(t, natural, r, c, order);
     }
 
-    private static boolean isFloat(GgufType type) {
-        return type == GgufType.F32 || type == GgufType.F16 || type == GgufType.BF16;
+    /** Infinity or NaN anywhere in {@code data} (rows of {@code format}) is refused; block formats: their scales. */
+    private void requireFinite(ByteBuffer data, WeightFormat format, GgufFile.Tensor t) {
+        if (format == WeightFormat.Q4_0) {
+            for (int at = 0; at < data.capacity(); at += WeightFormat.Q4_0.rowBytes(32)) {
+                if (!Float.isFinite(HalfFloats.f16ToFloat(data.getShort(at)))) {
+                    throw new CheckpointException(where(t) + " has NaN or infinite values; weights must be finite");
+                }
+            }
+        } else if (format != WeightFormat.Q8_0) {   // Q8_0 scales are checked while repacking
+            WeightReader.requireFinite(data, format, where(t));
+        }
     }
 
     /** Where row r of the Hugging Face layout is in the file, or null when the rows are in order. */
@@ -237,7 +249,7 @@ final class GgufTensorStore implements TensorStore {
                 MappedByteBuffer region = file.channel().map(FileChannel.MapMode.READ_ONLY,
                         position + first * rowBytes, count * rowBytes);
                 parts.add(new Weight.Part(region, count, () -> Unmapper.unmap(region)));
-                WeightReader.requireFinite(region.duplicate().order(ByteOrder.LITTLE_ENDIAN), format, where(t));
+                requireFinite(region.duplicate().order(ByteOrder.LITTLE_ENDIAN), format, t);
             }
         } catch (IOException e) {
             parts.forEach(p -> p.release().run());
@@ -270,9 +282,7 @@ final class GgufTensorStore implements TensorStore {
                 for (int r = 0; r < count; r++) {
                     source.copyRow(first + r, data, (int) (r * rowBytes), format, cols);
                 }
-                if (format != WeightFormat.Q8_0) {
-                    WeightReader.requireFinite(data.duplicate().order(ByteOrder.LITTLE_ENDIAN), format, where(t));
-                }
+                requireFinite(data.duplicate().order(ByteOrder.LITTLE_ENDIAN), format, t);
             }
         } catch (RuntimeException | Error e) {
             parts.forEach(p -> p.release().run());
