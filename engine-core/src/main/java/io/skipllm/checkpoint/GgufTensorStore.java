@@ -31,8 +31,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * shapes outermost first, so the architecture code reads a GGUF file exactly as a safetensors
  * checkpoint.
  *
- * <p>In-memory formats ({@link #storedFormat}): F32, F16, BF16 and Q4_0 (the engine's Q4_0 is ggml's block,
- * byte for byte) stay as stored, memory-mapped; Q8_0 is repacked once, exactly, to the engine's Q8_0
+ * <p>In-memory formats ({@link #storedFormat}): F32, F16 and BF16 stay as stored, memory-mapped; Q4_0 is
+ * copied once with each row's scales moved ahead of its nibbles (the engine's Q4_0 row, the same ggml
+ * blocks; {@link WeightFormat#repackGgufQ4Row}); Q8_0 is repacked once, exactly, to the engine's Q8_0
  * (ggml's f16 block scale widened to float32: 34 bytes a block become 36); Q4_K, Q5_K and Q6_K are
  * decoded and quantized to the engine's Q8_0 at load (the nearest format the kernels take: 8.5 bits a
  * weight where they have 4.5 to 6.6); any other type is refused by name. A {@code --weights} format
@@ -193,7 +194,7 @@ final class GgufTensorStore implements TensorStore {
         if (format != null && format != natural || kQuant) {
             return convert(t, r, c, format == null ? natural : format, order);
         }
-        if (order == null && t.type() != GgufType.Q8_0) {
+        if (order == null && t.type() != GgufType.Q8_0 && t.type() != GgufType.Q4_0) {
             return map(t, natural, r, c);   // the file's bytes are the in-memory format's
         }
         return copy(t, natural, r, c, order);
@@ -201,13 +202,7 @@ final class GgufTensorStore implements TensorStore {
 
     /** Infinity or NaN anywhere in {@code data} (rows of {@code format}) is refused; block formats: their scales. */
     private void requireFinite(ByteBuffer data, WeightFormat format, GgufFile.Tensor t) {
-        if (format == WeightFormat.Q4_0) {
-            for (int at = 0; at < data.capacity(); at += WeightFormat.Q4_0.rowBytes(32)) {
-                if (!Float.isFinite(HalfFloats.f16ToFloat(data.getShort(at)))) {
-                    throw new CheckpointException(where(t) + " has NaN or infinite values; weights must be finite");
-                }
-            }
-        } else if (format != WeightFormat.Q8_0) {   // Q8_0 scales are checked while repacking
+        if (format != WeightFormat.Q8_0 && format != WeightFormat.Q4_0) {   // their scales are checked while repacking
             WeightReader.requireFinite(data, format, where(t));
         }
     }
@@ -373,9 +368,19 @@ final class GgufTensorStore implements TensorStore {
             return region;
         }
 
-        /** Row {@code row} into {@code out} at {@code at}, in {@code format}: bytes as stored, or Q8_0 repacked. */
+        /** Row {@code row} into {@code out} at {@code at}, in {@code format}: bytes as stored, or Q8_0/Q4_0 repacked. */
         void copyRow(int row, ByteBuffer out, int at, WeightFormat format, int cols) {
             int from = locate(row);
+            if (format == WeightFormat.Q4_0) {
+                int blocks = (cols + WeightFormat.Q4_BLOCK - 1) / WeightFormat.Q4_BLOCK;
+                for (int b = 0; b < blocks; b++) {
+                    if (!Float.isFinite(HalfFloats.f16ToFloat(region.getShort(from + WeightFormat.Q4_BLOCK_BYTES * b)))) {
+                        throw nonFinite();
+                    }
+                }
+                WeightFormat.repackGgufQ4Row(region, from, out, at, cols);
+                return;
+            }
             if (format != WeightFormat.Q8_0) {
                 out.put(at, region, from, (int) rowBytes);
                 return;

@@ -64,16 +64,18 @@ class GgufLlamaCppTest {
 
     /**
      * Teacher-forced top-1 agreement with llama.cpp on the same quantized file. The weights are the same
-     * (Q8_0 and Q4_0 exactly; the K-quants re-quantized to Q8_0); llama.cpp also rounds the activations
-     * to 8 bits in its Q8_0/Q4_0/K-quant dot products, where skipllm keeps them float32. These random
-     * models are very sensitive to that: llama.cpp's own Q8_0 file agrees with its F32 file on 93% of
-     * the positions, its Q4_K_M file on 52%, so the thresholds here are lower than on a trained model.
+     * (Q8_0 and Q4_0 exactly; the K-quants re-quantized to Q8_0); both engines round the activations to
+     * 8 bits in their quantized dot products (skipllm's native kernels per 32 values, llama.cpp per 32 for
+     * Q8_0 and per 256 for the K-quants). These random models are very sensitive to such rounding:
+     * llama.cpp's own Q8_0 file agrees with its F32 file on 93% of the positions, its Q4_K_M file on 52%,
+     * so the thresholds here are lower than on a trained model (measured with the native kernels: Q8_0
+     * 98.0%, Q4_K_M 93.4%; a wrong block decoder agrees on a few percent).
      * Q4_0 is left out: skipllm's values are gguf-py's exactly ({@link GgufDecodingTest}), yet llama.cpp's
      * Q4_0 run of this 64-wide model agrees with its own F32 run on under 2% of the positions (and with
      * skipllm's on 3%), so it measures llama.cpp's Q4_0 arithmetic here, not the file.
      */
     @ParameterizedTest
-    @CsvSource({"llama-spm-q8_0, llama-spm, 0.95, stored", "llama-spm256-q4_k_m, llama-spm256, 0.95, stored"})
+    @CsvSource({"llama-spm-q8_0, llama-spm, 0.95, stored", "llama-spm256-q4_k_m, llama-spm256, 0.90, stored"})
     void quantizedTopOneAgreesWithLlamaCpp(String name, String inputs, double threshold, String weights)
             throws IOException {
         List<String> sequences = Files.readAllLines(DIR.resolve("llamacpp/" + inputs + ".forced-input.txt"));
