@@ -372,6 +372,55 @@ AVX512 static void quantize(const float *x, int n, int cols, uint8_t *dst, int f
     }
 }
 
+/* ---------------------------------------------------------------- attention */
+
+/*
+ * One query head over a block of cached keys and values (slot t's key at keys + t * headDim, value at
+ * values + t * headDim, read where the cache holds them): softmax(scale q.k_t + bias_t) times the
+ * values, into out. Scores in float32, their exponentials as in HeadAttention (float of the double
+ * exp), the weights' sum in double; scratch holds the slots' scores.
+ */
+AVX512 static void attend_head(const float *q, const float *keys, const float *values, const float *bias,
+                               int slots, int headDim, float scale, float *scratch, float *out) {
+    int chunks = (headDim + 15) / 16;
+    __mmask16 last = headDim % 16 == 0 ? 0xFFFF : (__mmask16) ((1u << (headDim % 16)) - 1);
+    float max = -INFINITY;
+    for (int t = 0; t < slots; t++) {
+        const float *k = keys + (int64_t) t * headDim;
+        __m512 acc = _mm512_setzero_ps();
+        for (int c = 0; c < chunks; c++) {
+            __mmask16 m = c == chunks - 1 ? last : 0xFFFF;
+            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + 16 * c), _mm512_maskz_loadu_ps(m, k + 16 * c), acc);
+        }
+        float score = _mm512_reduce_add_ps(acc) * scale + (bias == NULL ? 0.0f : bias[t]);
+        scratch[t] = score;
+        if (score > max) max = score;
+    }
+    double total = 0;
+    for (int t = 0; t < slots; t++) {
+        float e = scratch[t] == -INFINITY ? 0.0f : (float) exp((double) (scratch[t] - max));
+        scratch[t] = e;
+        total += e;
+    }
+    __m512 sum[16];
+    for (int c = 0; c < chunks && c < 16; c++) sum[c] = _mm512_setzero_ps();
+    if (total > 0) {
+        for (int t = 0; t < slots; t++) {
+            __m512 w = _mm512_set1_ps(scratch[t]);
+            const float *v = values + (int64_t) t * headDim;
+            for (int c = 0; c < chunks; c++) {
+                __mmask16 m = c == chunks - 1 ? last : 0xFFFF;
+                sum[c] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m, v + 16 * c), sum[c]);
+            }
+        }
+    }
+    __m512 inverse = _mm512_set1_ps(total > 0 ? (float) (1.0 / total) : 0.0f);
+    for (int c = 0; c < chunks; c++) {
+        __mmask16 m = c == chunks - 1 ? last : 0xFFFF;
+        _mm512_mask_storeu_ps(out + 16 * c, m, _mm512_mul_ps(sum[c], inverse));
+    }
+}
+
 /* ---------------------------------------------------------------- JNI */
 
 JNIEXPORT jboolean JNICALL Java_io_skipllm_weights_NativeKernels_supported(JNIEnv *env, jclass cls) {
@@ -415,4 +464,23 @@ JNIEXPORT void JNICALL Java_io_skipllm_weights_NativeKernels_multiply(JNIEnv *en
     multiply(format, w + byteOffset, count, cols, xs, xq, n, os, outStride, outRow, accumulate);
     (*env)->ReleasePrimitiveArrayCritical(env, out, os, 0);
     (*env)->ReleasePrimitiveArrayCritical(env, x, xs, JNI_ABORT);
+}
+
+JNIEXPORT void JNICALL Java_io_skipllm_weights_NativeKernels_attend(JNIEnv *env, jclass cls, jobject keys,
+        jobject values, jlong blockAt, jint slots, jint headDim, jfloatArray query, jint queryAt,
+        jfloatArray bias, jfloat scale, jfloatArray scratch, jfloatArray out, jint outAt) {
+    const float *k = (*env)->GetDirectBufferAddress(env, keys);
+    const float *v = (*env)->GetDirectBufferAddress(env, values);
+    if (k == NULL || v == NULL || headDim > 256) return;
+    float *q = (*env)->GetPrimitiveArrayCritical(env, query, NULL);
+    float *s = (*env)->GetPrimitiveArrayCritical(env, scratch, NULL);
+    float *o = (*env)->GetPrimitiveArrayCritical(env, out, NULL);
+    float *b = bias == NULL ? NULL : (*env)->GetPrimitiveArrayCritical(env, bias, NULL);
+    if (q != NULL && s != NULL && o != NULL && (bias == NULL || b != NULL)) {
+        attend_head(q + queryAt, k + blockAt, v + blockAt, b, slots, headDim, scale, s, o + outAt);
+    }
+    if (b != NULL) (*env)->ReleasePrimitiveArrayCritical(env, bias, b, JNI_ABORT);
+    if (o != NULL) (*env)->ReleasePrimitiveArrayCritical(env, out, o, 0);
+    if (s != NULL) (*env)->ReleasePrimitiveArrayCritical(env, scratch, s, 0);
+    if (q != NULL) (*env)->ReleasePrimitiveArrayCritical(env, query, q, JNI_ABORT);
 }

@@ -92,6 +92,11 @@ public final class MatMul {
         return new ScalarKernels();
     }
 
+    /** Whether the products run on the native kernels (then so does {@link NativeAttention}). */
+    static boolean nativeKernelsInUse() {
+        return KERNELS instanceof NativeKernels;
+    }
+
     /** The native kernels when they load here, else null (for tests that compare them with the Java ones). */
     static Kernels nativeKernelsOrNull() {
         return NativeKernels.load(new String[1]);

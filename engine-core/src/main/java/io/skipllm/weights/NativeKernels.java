@@ -111,6 +111,10 @@ final class NativeKernels implements Kernels {
 
     private static native boolean supported();
 
+    /** {@link NativeAttention#attend}, after its checks. */
+    static native void attend(java.nio.FloatBuffer keys, java.nio.FloatBuffer values, long blockAt, int slots,
+            int headDim, float[] query, int queryAt, float[] bias, float scale, float[] scratch, float[] out, int outAt);
+
     /** Bytes one input row of {@code cols} takes quantized for weights of a format (the C file's layouts). */
     static native long quantizedRowBytes(int format, int cols);
 

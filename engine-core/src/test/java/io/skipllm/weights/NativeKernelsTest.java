@@ -115,6 +115,54 @@ class NativeKernelsTest {
         }
     }
 
+    /** The native attention kernel against the Java loop, over direct buffers, head sizes not a multiple of 16. */
+    @Test
+    void nativeAttentionMatchesTheJavaLoop() {
+        assumeTrue(NativeAttention.available(), "the native kernels are not in use");
+        Random random = new Random(61);
+        for (int headDim : new int[] {8, 16, 33, 64, 75, 128}) {
+            for (int slots : new int[] {1, 2, 17, 300}) {
+                for (boolean withBias : new boolean[] {false, true}) {
+                    int offset = 3 * headDim;
+                    java.nio.FloatBuffer keys = java.nio.ByteBuffer.allocateDirect(4 * (offset + slots * headDim))
+                            .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+                    java.nio.FloatBuffer values = java.nio.ByteBuffer.allocateDirect(4 * (offset + slots * headDim))
+                            .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+                    float[] keyBlock = MatMulTest.values(random, slots * headDim);
+                    float[] valueBlock = new float[slots * headDim];
+                    for (int i = 0; i < valueBlock.length; i++) {
+                        valueBlock[i] = (float) random.nextGaussian();
+                        keyBlock[i] = (float) random.nextGaussian();
+                    }
+                    keys.put(offset, keyBlock);
+                    values.put(offset, valueBlock);
+                    float[] query = new float[5 + headDim];
+                    for (int d = 0; d < headDim; d++) {
+                        query[5 + d] = (float) random.nextGaussian();
+                    }
+                    float[] bias = null;
+                    if (withBias) {
+                        bias = new float[slots];
+                        for (int t = 0; t < slots; t++) {
+                            bias[t] = -0.1f * t;
+                        }
+                    }
+                    float scale = (float) (1 / Math.sqrt(headDim));
+                    float[] expected = new float[headDim];
+                    io.skipllm.model.layers.HeadAttention.attend(query, 5, headDim, keyBlock, valueBlock, bias, 0,
+                            new float[slots], expected, scale, slots);
+                    float[] out = new float[7 + headDim];
+                    NativeAttention.attend(keys, values, offset, slots, headDim, query, 5, bias, scale, new float[slots],
+                            out, 7);
+                    for (int d = 0; d < headDim; d++) {
+                        assertEquals(expected[d], out[7 + d], 1e-5 * (1 + Math.abs(expected[d])),
+                                headDim + " dims, " + slots + " slots, bias " + withBias + ", element " + d);
+                    }
+                }
+            }
+        }
+    }
+
     private static Kernels nativeKernels() {
         Kernels kernels = MatMul.nativeKernelsOrNull();
         assumeTrue(kernels != null, "no native kernels on this machine");
