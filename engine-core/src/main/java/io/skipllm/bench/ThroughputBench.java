@@ -477,7 +477,7 @@ public final class ThroughputBench {
     }
 
     /** Each prompt repeated once per beam, beams of a prompt adjacent. */
-    private static int[][] beamRows(int[][] prompts, int beams) {
+    static int[][] beamRows(int[][] prompts, int beams) {
         int[][] rows = new int[prompts.length * beams][];
         for (int i = 0; i < rows.length; i++) {
             rows[i] = prompts[i / beams].clone();
@@ -485,12 +485,12 @@ public final class ThroughputBench {
         return rows;
     }
 
-    private static int[] beamRowLengths(int[] lengths, int beams) {
+    static int[] beamRowLengths(int[] lengths, int beams) {
         return IntStream.range(0, lengths.length * beams).map(i -> lengths[i / beams]).toArray();
     }
 
     /** Beam search moves cache rows every step; rotating each prompt's beams costs the same gather. */
-    private static int[] beamGather(int rowCount, int beams) {
+    static int[] beamGather(int rowCount, int beams) {
         if (beams == 1) {
             return null;
         }
