@@ -217,7 +217,7 @@ class BaselinesTest {
             s.decode(new int[] {7}, always.plan(6));
             assertEquals(1, s.lastStepLayers());
             // the skipped layers got this token's keys: slot 3 of the top layer is no longer zero
-            assertTrue(s.cache().keys(5).getDouble(0, 0, 3, 0) != 0.0 || s.cache().keys(5).getDouble(0, 1, 3, 1) != 0.0);
+            assertTrue(s.cache().key(5, 0, 0, 3, 0) != 0f || s.cache().key(5, 0, 1, 3, 1) != 0f);
             float[] logits = s.decode(new int[] {8}, new EarlyExit(1.0).plan(6)).toFloatVector();
             for (float v : logits) {
                 assertTrue(Float.isFinite(v));

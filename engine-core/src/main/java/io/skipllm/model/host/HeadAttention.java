@@ -1,5 +1,6 @@
-package io.skipllm.model.layers;
+package io.skipllm.model.host;
 
+import io.skipllm.model.nd4j.CachedAttention;
 import java.util.Arrays;
 
 /**

@@ -1,6 +1,5 @@
-package io.skipllm.model.layers;
+package io.skipllm.model.nd4j;
 
-import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -11,9 +10,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * head, not interleaved pairs): {@code x' = x cos + rotate_half(x) sin} with
  * {@code rotate_half(x) = [-x2, x1]} and angle {@code pos / theta^(2i / headDim)}.
  *
- * <p>ND4J has no RoPE op. Per forward pass the cos/sin rows for the positions are built once (in Java,
- * in double precision) and shared by every layer; applying them is one Java loop over host memory on
- * the CPU backend ({@link HostArrays}) and 5 op calls elsewhere, for the queries and keys together.
+ * <p>The nd4j forward pass's rotation: 5 op calls for the queries and keys together (ND4J has no RoPE
+ * op), with the cos/sin rows built once per forward call (in Java, in double precision) and shared by
+ * every layer. The host pass has its own, {@code HostRotary}, with the same angles.
  */
 public final class RotaryEmbedding {
 
@@ -50,37 +49,6 @@ public final class RotaryEmbedding {
         return new Tables(Nd4j.create(cos, shape, 'c'), Nd4j.create(sin, shape, 'c'));
     }
 
-    /**
-     * cos and sin of each frequency's angle at {@code position} into {@code cos/sin[at, at + headDim/2)}:
-     * the host forward pass builds one such row per token (same double-precision angles as {@link #tables}).
-     */
-    public void angles(int position, float[] cos, float[] sin, int at) {
-        for (int i = 0; i < headDim / 2; i++) {
-            double angle = position * inverseFrequencies[i];
-            cos[at + i] = (float) Math.cos(angle);
-            sin[at + i] = (float) Math.sin(angle);
-        }
-    }
-
-    /**
-     * Rotates {@code heads} consecutive heads of {@code x} starting at {@code at} in place ("rotate
-     * half"), with one token's {@link #angles} at {@code cos/sin[angleAt ..]}.
-     */
-    public void rotate(float[] x, int at, int heads, float[] cos, float[] sin, int angleAt) {
-        int half = headDim / 2;
-        for (int h = 0; h < heads; h++) {
-            int base = at + h * headDim;
-            for (int i = 0; i < half; i++) {
-                float first = x[base + i];
-                float second = x[base + half + i];
-                float c = cos[angleAt + i];
-                float s = sin[angleAt + i];
-                x[base + i] = first * c - second * s;
-                x[base + half + i] = second * c + first * s;
-            }
-        }
-    }
-
     /** cos and signed-sin tables for one forward pass. */
     public record Tables(INDArray cos, INDArray signedSin) {
     }
@@ -104,14 +72,6 @@ public final class RotaryEmbedding {
                     + "all heads rotated, got " + java.util.Arrays.toString(x.shape()) + ", " + rotatedHeads + " heads");
         }
         int half = headDim / 2;
-        FloatBuffer values = HostArrays.floats(x);
-        FloatBuffer cos = HostArrays.floats(tables.cos());
-        FloatBuffer sin = HostArrays.floats(tables.signedSin());
-        if (values != null && cos != null && sin != null && tables.cos().size(0) == x.size(0)
-                && tables.signedSin().size(0) == x.size(0)) {
-            rotateOnHost(values, cos, sin, (int) x.size(0), (int) x.size(1), rotatedHeads);
-            return;
-        }
         INDArray heads = rotatedHeads == x.size(1) ? x
                 : x.get(NDArrayIndex.all(), NDArrayIndex.interval(0, rotatedHeads), NDArrayIndex.all());
         INDArray swapped = Nd4j.createUninitialized(DataType.FLOAT, heads.shape());
@@ -121,33 +81,5 @@ public final class RotaryEmbedding {
                 .assign(heads.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, half)));
         swapped.muli(tables.signedSin());
         heads.muli(tables.cos()).addi(swapped);
-    }
-
-    /**
-     * Heads {@code 0..rotatedHeads-1} of {@code x [tokens, heads, headDim]} rotated in place with the
-     * tables' rows {@code [tokens, 1, headDim]}.
-     */
-    private void rotateOnHost(FloatBuffer x, FloatBuffer cos, FloatBuffer signedSin, int tokens, int heads,
-            int rotatedHeads) {
-        int half = headDim / 2;
-        float[] c = new float[headDim];
-        float[] s = new float[headDim];
-        float[] head = new float[headDim];
-        for (int t = 0; t < tokens; t++) {
-            cos.get(t * headDim, c, 0, headDim);
-            signedSin.get(t * headDim, s, 0, headDim);
-            for (int h = 0; h < rotatedHeads; h++) {
-                int base = (t * heads + h) * headDim;
-                x.get(base, head, 0, headDim);
-                for (int i = 0; i < half; i++) {
-                    float first = head[i];
-                    float second = head[half + i];
-                    // x cos + rotate_half(x) sin, with rotate_half(x) = [-x2, x1] and the sign in the table
-                    head[i] = first * c[i] + second * s[i];
-                    head[half + i] = second * c[half + i] + first * s[half + i];
-                }
-                x.put(base, head, 0, headDim);
-            }
-        }
     }
 }
