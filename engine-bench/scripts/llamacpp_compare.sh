@@ -2,7 +2,7 @@
 # Side-by-side decode/prefill throughput: llama.cpp vs skipllm on the same random LLaMA shape, per
 # weight format, on 2 threads.
 #
-# For each format F32, F16, Q8_0 (in this order, interleaved so machine drift hits both engines alike):
+# For each format F32, F16, Q8_0, Q4_0 (in this order, interleaved so machine drift hits both engines alike):
 #   llama.cpp  decode batch 1:  llama-bench -m M -p 0 -n 64 -t 2 -r R -o json              (tg64)
 #              prefill 128:     llama-bench -m M -p 128 -n 0 -t 2 -r R -o json             (pp128)
 #              decode batch 8:  llama-batched-bench -m M -c 2048 -b 2048 -ub 512 -npp 128 -ntg 64
@@ -10,7 +10,7 @@
 #   skipllm    (only when SKIPLLM_JAR is set) java --add-modules jdk.incubator.vector -jar $SKIPLLM_JAR
 #              bench --model random:llama,...,dtype=D --weights W --strategies unified --speedups 2,5
 #              --batch-sizes 1,8 --prompt-tokens 128 --new-tokens 64 --repeats R --json
-#              with (D, W) = (f32, f32) for F32; (f16, f16) and (bf16, bf16) for F16; (f32, q8_0) for Q8_0
+#              with (D, W) = (f32, f32) for F32; (f16, f16) and (bf16, bf16) for F16; (f32, q8_0) for Q8_0; (f32, q4_0) for Q4_0
 #              (see skipllm_variants below to adjust).
 # The GGUF models (random weights, engine-bench/scripts/llamacpp/make_gguf.py) are written once per shape
 # into the work dir, F16 and Q8_0 made from the F32 one by llama-quantize, and reused on later runs.
@@ -18,7 +18,7 @@
 # Usage:
 #   LLAMA_CPP=/work/llama.cpp [SKIPLLM_JAR=engine-core/target/skipllm.jar] \
 #     bash engine-bench/scripts/llamacpp_compare.sh [--shape a|shipped] [--work DIR] [--results DIR]
-#                                                   [--reps R] [--formats F32,F16,Q8_0]
+#                                                   [--reps R] [--formats F32,F16,Q8_0,Q4_0]
 #   python3 engine-bench/scripts/llamacpp_table.py RESULTS_DIR      # the markdown table
 # Shapes: a (default) = 32 layers, hidden 1024, intermediate 2816, 16/16 heads, vocab 32000 (the
 #   random:llama model of docs/benchmarks.md); shipped = 12 layers, hidden 128, intermediate 352,
@@ -42,7 +42,7 @@ if [[ -z "${LLAMA_CPP:-}" ]]; then
   echo "error: set LLAMA_CPP to a built llama.cpp tree (e.g. LLAMA_CPP=/work/llama.cpp); see this script's header" >&2
   exit 2
 fi
-shape=${SHAPE:-a} work=${WORK:-/tmp/skipllm-llamacpp} results="" reps=${REPS:-3} formats=${FORMATS:-F32,F16,Q8_0}
+shape=${SHAPE:-a} work=${WORK:-/tmp/skipllm-llamacpp} results="" reps=${REPS:-3} formats=${FORMATS:-F32,F16,Q8_0,Q4_0}
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --shape) shape=$2; shift 2 ;;
@@ -72,7 +72,7 @@ case "$shape" in
 esac
 # skipllm variants per llama.cpp format: "DTYPE:WEIGHTS ..." (model dtype= key, --weights value)
 skipllm_variants() {
-  case "$1" in F32) echo "f32:f32" ;; F16) echo "f16:f16 bf16:bf16" ;; Q8_0) echo "f32:q8_0" ;; esac
+  case "$1" in F32) echo "f32:f32" ;; F16) echo "f16:f16 bf16:bf16" ;; Q8_0) echo "f32:q8_0" ;; Q4_0) echo "f32:q4_0" ;; esac
 }
 
 models=$work/$shape

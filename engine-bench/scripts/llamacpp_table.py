@@ -15,7 +15,7 @@ import os
 import sys
 
 # llama.cpp format -> skipllm --weights values compared with it
-VARIANTS = {"F32": ["f32"], "F16": ["f16", "bf16"], "Q8_0": ["q8_0"]}
+VARIANTS = {"F32": ["f32"], "F16": ["f16", "bf16"], "Q8_0": ["q8_0"], "Q4_0": ["q4_0"]}
 
 
 def load_skipllm(path):

@@ -1,5 +1,6 @@
 package io.skipllm.checkpoint;
 
+import io.skipllm.model.LlamaConfig;
 import io.skipllm.model.ModelConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,29 +24,55 @@ public final class Checkpoint implements AutoCloseable {
     private final ModelConfig config;
     private final TensorStore tensors;
     private final Path tokenizerJson;
+    private final GgufFile gguf;
 
-    private Checkpoint(Path directory, ModelConfig config, TensorStore tensors, Path tokenizerJson) {
+    private Checkpoint(Path directory, ModelConfig config, TensorStore tensors, Path tokenizerJson, GgufFile gguf) {
         this.directory = directory;
         this.config = config;
         this.tensors = tensors;
         this.tokenizerJson = tokenizerJson;
+        this.gguf = gguf;
     }
 
-    /** Parses {@code dir/config.json} and opens its safetensors (single file or sharded). */
+    /**
+     * Parses {@code dir/config.json} and opens its safetensors (single file or sharded); or, when
+     * {@code dir} is a GGUF file, reads the configuration from its metadata and its tensors under
+     * Hugging Face names ({@link GgufTensorStore}).
+     */
     public static Checkpoint open(Path dir) {
         if (!Files.exists(dir)) {
-            throw new CheckpointException(dir + ": checkpoint directory not found");
+            throw new CheckpointException(dir + (dir.toString().endsWith(".gguf") ? ": GGUF file not found"
+                    : ": checkpoint directory not found"));
         }
         if (!Files.isDirectory(dir)) {
-            throw new CheckpointException(dir + ": not a directory; a checkpoint is a directory with config.json "
-                    + "and model.safetensors");
+            if (GgufFile.isGguf(dir)) {
+                return openGguf(dir);
+            }
+            throw new CheckpointException(dir + ": not a directory and not a GGUF file; a checkpoint is a directory "
+                    + "with config.json and model.safetensors, or a .gguf file");
         }
         ModelConfig config = ConfigParser.parse(dir);
         TensorStore tensors = TensorStore.open(dir);
         Path tokenizer = dir.resolve(TOKENIZER_JSON);
         LOG.info("{}: {} with {} layers, {} tensors", dir, config.architecture(), config.numLayers(),
                 tensors.names().size());
-        return new Checkpoint(dir, config, tensors, Files.isRegularFile(tokenizer) ? tokenizer : null);
+        return new Checkpoint(dir, config, tensors, Files.isRegularFile(tokenizer) ? tokenizer : null, null);
+    }
+
+    private static Checkpoint openGguf(Path file) {
+        GgufFile gguf = GgufFile.open(file);
+        try {
+            LlamaConfig config = GgufConfig.parse(gguf);
+            int[] permuted = GgufConfig.permutesRotaryRows(config)
+                    ? new int[] {config.headDim(), config.numHeads(), config.numKvHeads()} : null;
+            TensorStore tensors = new GgufTensorStore(gguf, permuted);
+            LOG.info("{}: GGUF v{} {} with {} layers, {} tensors", file, gguf.version(), config.architecture(),
+                    config.numLayers(), tensors.names().size());
+            return new Checkpoint(file, config, tensors, null, gguf);
+        } catch (RuntimeException e) {
+            gguf.close();
+            throw e;
+        }
     }
 
     public Path directory() {
@@ -63,6 +90,11 @@ public final class Checkpoint implements AutoCloseable {
     /** {@code tokenizer.json} in the directory, when present. */
     public Optional<Path> tokenizerJson() {
         return Optional.ofNullable(tokenizerJson);
+    }
+
+    /** The GGUF file this checkpoint was read from (its metadata holds the tokenizer), if it is one. */
+    public Optional<GgufFile> gguf() {
+        return Optional.ofNullable(gguf);
     }
 
     /** Closes the safetensors files; weights already loaded stay valid. */

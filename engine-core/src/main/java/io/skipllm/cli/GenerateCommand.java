@@ -51,7 +51,7 @@ final class GenerateCommand implements Command {
                 + " [--strategy S] [--speedup R | --retained LIST] [--max-new-tokens N] [--beams K] [--length-penalty X]"
                 + " [--early-stopping] [--no-repeat-ngram N] [--num-return K] [--repetition-penalty X]"
                 + " [--do-sample] [--temperature T] [--top-k K (50 when sampling)] [--top-p P] [--seed S]"
-                + " [--stop TEXT] [--stop-ids I,J] [--lossless [--draft-tokens K]] [--weights stored|f32|bf16|f16|q8_0]"
+                + " [--stop TEXT] [--stop-ids I,J] [--lossless [--draft-tokens K]] [--weights stored|f32|bf16|f16|q8_0|q4_0]"
                 + " [--json]   (--lossless: the plan drafts, the full network verifies; any of --temperature/--top-k/--top-p/--seed samples)";
     }
 

@@ -25,7 +25,7 @@ final class LogitsCommand implements Command {
 
     @Override
     public String usage() {
-        return "logits --model DIR --prompt-ids I,J,K [--decode-ids A,B] [--strategy S] [--speedup R | --retained 0,3,6] [--weights stored|f32|bf16|f16|q8_0]";
+        return "logits --model DIR --prompt-ids I,J,K [--decode-ids A,B] [--strategy S] [--speedup R | --retained 0,3,6] [--weights stored|f32|bf16|f16|q8_0|q4_0]";
     }
 
     @Override

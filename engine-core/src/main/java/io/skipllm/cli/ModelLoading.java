@@ -3,8 +3,9 @@ package io.skipllm.cli;
 import io.skipllm.model.LoadOptions;
 
 /**
- * How every command that loads a model reads {@code --weights stored|f32|bf16|f16|q8_0}: the in-memory
- * format (default {@code stored}), and {@code --backend host|nd4j}: the forward pass; {@code --model} goes to {@link io.skipllm.model.Model#fromSpec} (a
+ * How every command that loads a model reads {@code --weights stored|f32|bf16|f16|q8_0|q4_0}: the in-memory
+ * format (default {@code stored}), and {@code --backend host|nd4j}: the forward pass; {@code --model} goes
+ * to {@link io.skipllm.model.Model#fromSpec} (a
  * checkpoint directory, a {@code random:} spec, or, where a command allows it, nothing for the shipped
  * model).
  */

@@ -34,7 +34,7 @@ final class ServeCommand implements Command {
     public String usage() {
         return "serve [--model DIR|random:SPEC] [--port 8080] [--host 127.0.0.1] [--max-batch 8] [--max-queue 64]"
                 + " [--max-seq-len N] [--speedup R] [--strategy S] [--shutdown-timeout 30]"
-                + " [--weights stored|f32|bf16|f16|q8_0]   (POST /v1/completions, GET /v1/models, /health, /metrics)";
+                + " [--weights stored|f32|bf16|f16|q8_0|q4_0]   (POST /v1/completions, GET /v1/models, /health, /metrics)";
     }
 
     @Override

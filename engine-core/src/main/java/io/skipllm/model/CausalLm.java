@@ -47,7 +47,7 @@ public interface CausalLm {
     /** Bytes of the weights read once per token outside the layers: final norm and LM head. */
     long headWeightBytes();
 
-    /** The in-memory format of the weight matrices ({@code f32}, {@code bf16}, {@code f16}, {@code q8_0}). */
+    /** The in-memory format of the weight matrices ({@code f32}, {@code bf16}, {@code f16}, {@code q8_0}, {@code q4_0}). */
     String weightFormat();
 
     /**

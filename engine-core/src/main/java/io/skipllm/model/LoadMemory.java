@@ -89,7 +89,7 @@ public final class LoadMemory {
                         + "process can get %s (%d bytes)", what, gb(needed), label, needed, gb(RUNTIME_RESERVE_BYTES),
                 gb(available), available));
         WeightFormat smaller = null;
-        for (WeightFormat f : new WeightFormat[] {WeightFormat.BF16, WeightFormat.Q8_0}) {
+        for (WeightFormat f : new WeightFormat[] {WeightFormat.BF16, WeightFormat.Q8_0, WeightFormat.Q4_0}) {
             if (weightBytes(tensors, f) + RUNTIME_RESERVE_BYTES <= available && weightBytes(tensors, f) < needed) {
                 smaller = f;
                 break;

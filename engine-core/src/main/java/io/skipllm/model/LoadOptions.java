@@ -33,7 +33,7 @@ public record LoadOptions(WeightFormat weights, ForwardBackend backend) {
         return new LoadOptions(format, null);
     }
 
-    /** {@code stored}, {@code f32}, {@code bf16}, {@code f16} or {@code q8_0}, as the CLI's {@code --weights}. */
+    /** {@code stored}, {@code f32}, {@code bf16}, {@code f16}, {@code q8_0} or {@code q4_0}, as the CLI's {@code --weights}. */
     public static LoadOptions parse(String label) {
         return label == null || label.trim().equalsIgnoreCase("stored") ? stored()
                 : weights(WeightFormat.parse(label));

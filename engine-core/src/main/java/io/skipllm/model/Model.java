@@ -8,6 +8,7 @@ import io.skipllm.model.bloom.BloomModel;
 import io.skipllm.model.bloom.BloomWeights;
 import io.skipllm.model.llama.LlamaModel;
 import io.skipllm.model.llama.LlamaWeights;
+import io.skipllm.tokenizer.GgufTokenizer;
 import io.skipllm.tokenizer.Tokenizer;
 import io.skipllm.weights.WeightFormat;
 import java.nio.file.Path;
@@ -54,7 +55,8 @@ public final class Model implements AutoCloseable {
 
     /**
      * Loads a Hugging Face checkpoint directory ({@code config.json}, {@code model.safetensors} or a
-     * sharded index, optional {@code tokenizer.json}). Everything is validated before the weights are
+     * sharded index, optional {@code tokenizer.json}), or a GGUF file (llama.cpp's format: architectures
+     * {@code llama} and {@code qwen2}, the tokenizer from its metadata). Everything is validated before the weights are
      * built; a failure throws {@link io.skipllm.checkpoint.CheckpointException} and leaves nothing behind.
      * When ND4J's backend cannot start on this machine it throws {@link io.skipllm.SkipLlmException}
      * saying why (see {@link Backend}).
@@ -71,6 +73,7 @@ public final class Model implements AutoCloseable {
      */
     public static Model load(Path directory, LoadOptions options) {
         CausalLm network;
+        Tokenizer tokenizer;
         try (Checkpoint checkpoint = Checkpoint.open(directory)) {   // config and headers validated, no data read
             Backend.require(); // a clear error if ND4J's backend cannot start here; logs which backend once
             ModelConfig config = checkpoint.config();
@@ -79,15 +82,23 @@ public final class Model implements AutoCloseable {
             WeightFormat inMemory = options.backend() == ForwardBackend.HOST ? options.format().orElse(stored)
                     : WeightFormat.F32;
             LoadMemory.requireFits(directory.toString(), ModelShapes.of(config, stored), inMemory);
+            // a GGUF file carries its tokenizer in its metadata; built before the weights, so that a bad one
+            // is refused without loading anything
+            tokenizer = checkpoint.gguf().isPresent() ? GgufTokenizer.of(checkpoint.gguf().get()).orElse(null)
+                    : Tokenizer.loadFromModelDir(directory).orElse(null);
             try (var ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
                 if (config instanceof LlamaConfig llama) {
                     network = new LlamaModel(LlamaWeights.load(llama, checkpoint.tensors(), options));
                 } else {
                     network = new BloomModel(BloomWeights.load((BloomConfig) config, checkpoint.tensors(), options));
                 }
+            } catch (RuntimeException | Error e) {
+                if (tokenizer != null) {
+                    tokenizer.close();
+                }
+                throw e;
             }
         }
-        Tokenizer tokenizer = Tokenizer.loadFromModelDir(directory).orElse(null);
         return new Model(directory, network, tokenizer);
     }
 

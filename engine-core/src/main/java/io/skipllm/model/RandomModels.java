@@ -63,9 +63,9 @@ public final class RandomModels {
             String key = kv[0].trim();
             if (key.equals("dtype") && kv.length == 2) {
                 dtype = WeightFormat.parse(kv[1]);
-                if (dtype == WeightFormat.Q8_0) {
+                if (dtype.quantized()) {
                     throw new BadInputException("random model spec '" + spec + "': dtype is how a checkpoint stores "
-                            + "weights (f32, bf16 or f16); use --weights q8_0 to quantize at load");
+                            + "weights (f32, bf16 or f16); use --weights " + dtype.label() + " to quantize at load");
                 }
                 continue;
             }

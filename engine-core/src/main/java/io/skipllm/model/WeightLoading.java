@@ -50,9 +50,9 @@ public final class WeightLoading {
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             store.require(e.getKey(), e.getValue());
         }
-        if (options.backend() == ForwardBackend.ND4J && options.weights() == WeightFormat.Q8_0) {
-            throw new BadInputException("--weights q8_0 needs --backend host: the nd4j forward pass holds weights as "
-                    + "float32 ND4J arrays (docs/cuda.md)");
+        if (options.backend() == ForwardBackend.ND4J && options.weights() != null && options.weights().quantized()) {
+            throw new BadInputException("--weights " + options.label() + " needs --backend host: the nd4j forward pass "
+                    + "holds weights as float32 ND4J arrays (docs/cuda.md)");
         }
     }
 

@@ -158,6 +158,41 @@ public final class Tokenizer implements AutoCloseable {
         return Optional.of(load(file));
     }
 
+    /**
+     * A tokenizer from a {@code tokenizer.json} document held in memory (for example one built from a
+     * GGUF file's metadata, {@link GgufTokenizer}); {@code source} names where it came from in messages.
+     *
+     * @throws CheckpointException when the document is malformed or the native library cannot load
+     */
+    public static Tokenizer fromJson(JsonNode root, Path source) {
+        Objects.requireNonNull(root, "root");
+        Path path = source.toAbsolutePath();
+        if (!root.isObject()) {
+            throw new CheckpointException("malformed tokenizer for " + path + ": top level is not a JSON object");
+        }
+        Map<String, Integer> ids = readTokenIds(root, path);
+        int size = 0;
+        for (int id : ids.values()) {
+            size = Math.max(size, id + 1);
+        }
+        HuggingFaceTokenizer hf;
+        try {
+            hf = HuggingFaceTokenizer.newInstance(
+                    new java.io.ByteArrayInputStream(JSON.writeValueAsBytes(root)),
+                    // the builder's options of createNative, by their names
+                    Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false",
+                            "withOverflowingTokens", "false"));
+        } catch (IOException e) {
+            throw new CheckpointException("cannot build the tokenizer of " + path + ": " + e, e);
+        } catch (LinkageError e) {
+            throw new CheckpointException("cannot build the tokenizer of " + path
+                    + ": the native tokenizers library failed to load: " + e, e);
+        } catch (RuntimeException e) {
+            throw new CheckpointException("cannot build the tokenizer of " + path + ": " + describe(e), e);
+        }
+        return new Tokenizer(path, hf, ids, size);
+    }
+
     private static HuggingFaceTokenizer createNative(Path path) {
         try {
             return HuggingFaceTokenizer.builder()

@@ -14,8 +14,8 @@ abstract class RowTask {
     final int n;
     final int rows;
     final int cols;
-    private final float[] out;
-    private final boolean accumulate;
+    final float[] out;
+    final boolean accumulate;
 
     RowTask(Weight weight, float[] x, int n, float[] out, boolean accumulate) {
         this.weight = weight;

@@ -30,7 +30,7 @@ final class VectorBf16Rows extends VectorHalfRows {
         FloatVector a3 = a0;
         FloatVector b3 = a0;
         for (int k = 0; k < vectorPairs; k += LANES) {
-            IntVector two = IntVector.fromByteBuffer(INTS, data, rowAt + 4 * k, LE);
+            IntVector two = VectorAccess.ints(INTS, data, rowAt + 4 * k);
             FloatVector even = two.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector odd = two.and(0xFFFF0000).reinterpretAsFloats();
             a0 = even.fma(FloatVector.fromArray(FLOATS, evens, x0 + k), a0);
@@ -54,7 +54,7 @@ final class VectorBf16Rows extends VectorHalfRows {
         FloatVector a0 = FloatVector.zero(FLOATS);
         FloatVector b0 = a0;
         for (int k = 0; k < vectorPairs; k += LANES) {
-            IntVector two = IntVector.fromByteBuffer(INTS, data, rowAt + 4 * k, LE);
+            IntVector two = VectorAccess.ints(INTS, data, rowAt + 4 * k);
             FloatVector even = two.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector odd = two.and(0xFFFF0000).reinterpretAsFloats();
             a0 = even.fma(FloatVector.fromArray(FLOATS, evens, x0 + k), a0);

@@ -38,7 +38,7 @@ final class VectorF16Rows extends VectorHalfRows {
         FloatVector a3 = a0;
         FloatVector b3 = a0;
         for (int k = 0; k < vectorPairs; k += LANES) {
-            IntVector two = IntVector.fromByteBuffer(INTS, data, rowAt + 4 * k, LE);
+            IntVector two = VectorAccess.ints(INTS, data, rowAt + 4 * k);
             FloatVector even = widenTopHalves(two.lanewise(VectorOperators.LSHL, 16));
             FloatVector odd = widenTopHalves(two);
             a0 = even.fma(FloatVector.fromArray(FLOATS, evens, x0 + k), a0);
@@ -62,7 +62,7 @@ final class VectorF16Rows extends VectorHalfRows {
         FloatVector a0 = FloatVector.zero(FLOATS);
         FloatVector b0 = a0;
         for (int k = 0; k < vectorPairs; k += LANES) {
-            IntVector two = IntVector.fromByteBuffer(INTS, data, rowAt + 4 * k, LE);
+            IntVector two = VectorAccess.ints(INTS, data, rowAt + 4 * k);
             FloatVector even = widenTopHalves(two.lanewise(VectorOperators.LSHL, 16));
             FloatVector odd = widenTopHalves(two);
             a0 = even.fma(FloatVector.fromArray(FLOATS, evens, x0 + k), a0);

@@ -47,10 +47,10 @@ final class VectorF32Rows extends VectorRows {
         FloatVector c3 = a0;
         FloatVector d3 = a0;
         for (int c = 0; c < vectorCols; c += 2 * LANES) {
-            FloatVector wa = FloatVector.fromByteBuffer(FLOATS, data, rowAt + 4 * c, LE);
-            FloatVector wb = FloatVector.fromByteBuffer(FLOATS, data, rowAt + 4 * (c + LANES), LE);
-            FloatVector va = FloatVector.fromByteBuffer(FLOATS, data, nextRowAt + 4 * c, LE);
-            FloatVector vb = FloatVector.fromByteBuffer(FLOATS, data, nextRowAt + 4 * (c + LANES), LE);
+            FloatVector wa = VectorAccess.floats(FLOATS, data, rowAt + 4 * c);
+            FloatVector wb = VectorAccess.floats(FLOATS, data, rowAt + 4 * (c + LANES));
+            FloatVector va = VectorAccess.floats(FLOATS, data, nextRowAt + 4 * c);
+            FloatVector vb = VectorAccess.floats(FLOATS, data, nextRowAt + 4 * (c + LANES));
             FloatVector in = FloatVector.fromArray(FLOATS, x, x0 + c);
             a0 = wa.fma(in, a0);
             c0 = va.fma(in, c0);
@@ -101,8 +101,8 @@ final class VectorF32Rows extends VectorRows {
         FloatVector a3 = a0;
         FloatVector b3 = a0;
         for (int c = 0; c < vectorCols; c += 2 * LANES) {
-            FloatVector wa = FloatVector.fromByteBuffer(FLOATS, data, rowAt + 4 * c, LE);
-            FloatVector wb = FloatVector.fromByteBuffer(FLOATS, data, rowAt + 4 * (c + LANES), LE);
+            FloatVector wa = VectorAccess.floats(FLOATS, data, rowAt + 4 * c);
+            FloatVector wb = VectorAccess.floats(FLOATS, data, rowAt + 4 * (c + LANES));
             a0 = wa.fma(FloatVector.fromArray(FLOATS, x, x0 + c), a0);
             b0 = wb.fma(FloatVector.fromArray(FLOATS, x, x0 + c + LANES), b0);
             a1 = wa.fma(FloatVector.fromArray(FLOATS, x, x1 + c), a1);
@@ -124,8 +124,8 @@ final class VectorF32Rows extends VectorRows {
         FloatVector a0 = FloatVector.zero(FLOATS);
         FloatVector b0 = a0;
         for (int c = 0; c < vectorCols; c += 2 * LANES) {
-            FloatVector wa = FloatVector.fromByteBuffer(FLOATS, data, rowAt + 4 * c, LE);
-            FloatVector wb = FloatVector.fromByteBuffer(FLOATS, data, rowAt + 4 * (c + LANES), LE);
+            FloatVector wa = VectorAccess.floats(FLOATS, data, rowAt + 4 * c);
+            FloatVector wb = VectorAccess.floats(FLOATS, data, rowAt + 4 * (c + LANES));
             a0 = wa.fma(FloatVector.fromArray(FLOATS, x, x0 + c), a0);
             b0 = wb.fma(FloatVector.fromArray(FLOATS, x, x0 + c + LANES), b0);
         }

@@ -14,6 +14,7 @@ final class VectorKernels implements Kernels {
             case BF16 -> new VectorBf16Rows(w, x, n, out, accumulate);
             case F16 -> new VectorF16Rows(w, x, n, out, accumulate);
             case Q8_0 -> new VectorQ8Rows(w, x, n, out, accumulate);
+            case Q4_0 -> new VectorQ4Rows(w, x, n, out, accumulate);
         };
     }
 

@@ -93,11 +93,11 @@ final class VectorQ8Rows extends VectorRows {
     /** The quantized weights {@code within .. within + LANES - 1} of the block at {@code blockAt}, as floats. */
     private static FloatVector weights(ByteBuffer data, int blockAt, int within) {
         if (ONE_PART) {
-            return (FloatVector) ByteVector.fromByteBuffer(BYTES, data, blockAt + 4 + within, LE)
+            return (FloatVector) VectorAccess.bytes(BYTES, data, blockAt + 4 + within)
                     .convertShape(VectorOperators.B2F, FLOATS, 0);
         }
         int skip = within % BYTES.length();
-        return (FloatVector) ByteVector.fromByteBuffer(BYTES, data, blockAt + 4 + within - skip, LE)
+        return (FloatVector) VectorAccess.bytes(BYTES, data, blockAt + 4 + within - skip)
                 .convertShape(VectorOperators.B2F, FLOATS, skip / LANES);
     }
 

@@ -3,7 +3,7 @@ package io.skipllm.weights;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -100,8 +100,32 @@ abstract class VectorRows extends RowTask {
     /** Stores the dot product of the weight row at byte {@code rowAt} with input {@code i}. */
     abstract void oneInput(ByteBuffer data, int rowAt, int i, int outRow);
 
-    /** The final sum of an input row's two partial vectors and its scalar tail. */
+    /**
+     * The final sum of an input row's two partial vectors and its scalar tail. The lanes are added as a
+     * tree of lanewise adds rather than by {@code reduceLanes(ADD)}, whose order the Vector API leaves
+     * open: on JDK 25 its interpreted and compiled forms round differently, so an output changed once the
+     * JIT had compiled the kernel (and with it, results depended on which thread ran first).
+     */
     static float total(FloatVector a, FloatVector b, float tail) {
-        return a.add(b).reduceLanes(VectorOperators.ADD) + tail;
+        FloatVector v = a.add(b);
+        for (VectorShuffle<Float> fold : FOLDS) {
+            v = v.add(v.rearrange(fold));
+        }
+        return v.lane(0) + tail;
+    }
+
+    /** Shuffles bringing lane {@code i + LANES / 2}, then {@code i + LANES / 4}, ... to lane {@code i}. */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] FOLDS = folds();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] folds() {
+        int steps = Integer.numberOfTrailingZeros(LANES);
+        VectorShuffle<Float>[] folds = new VectorShuffle[steps];
+        for (int k = 0, half = LANES / 2; half >= 1; k++, half /= 2) {
+            int h = half;
+            folds[k] = VectorShuffle.fromOp(FLOATS, i -> (i + h) % LANES);
+        }
+        return folds;
     }
 }

@@ -182,9 +182,10 @@ class EvalCommandTest {
             }
         }
         // early exit's row as recorded before the forward pass was split into backends (commit 9cbb35e): the
-        // calibrated threshold, the depths and the hypotheses must not move with the refactor
+        // depths and the hypotheses must not move with the refactor; the calibrated threshold (a probability)
+        // and the loss to float32 rounding, which differs between the weight kernels (Vector API, native)
         JsonNode earlyExit = rows.get(6);
-        assertEquals(0.6063463651859962, earlyExit.get("details").get("threshold").asDouble(), 1e-9);
+        assertEquals(0.6063463651859962, earlyExit.get("details").get("threshold").asDouble(), 1e-5);
         assertEquals(2.85, earlyExit.get("activated_layers").asDouble(), 1e-12);
         assertEquals(3.0416666666666665, earlyExit.get("activated_layers_all_tokens").asDouble(), 1e-12);
         assertEquals(11.993491071942415, earlyExit.get("loss").asDouble(), 1e-5);
