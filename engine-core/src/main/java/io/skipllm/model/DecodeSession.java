@@ -5,7 +5,6 @@ import io.skipllm.SkipLlmException;
 import io.skipllm.backend.ForwardBackend;
 import io.skipllm.kvcache.KvCache;
 import io.skipllm.model.host.HostSessionPass;
-import io.skipllm.model.nd4j.CachedAttention;
 import io.skipllm.model.nd4j.Nd4jSessionPass;
 import io.skipllm.planner.RetainedLayers;
 import java.util.Arrays;

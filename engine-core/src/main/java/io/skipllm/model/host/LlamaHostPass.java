@@ -5,7 +5,6 @@ import io.skipllm.model.LlamaConfig;
 import io.skipllm.model.StepPlan;
 import io.skipllm.model.llama.LlamaLayerWeights;
 import io.skipllm.model.llama.LlamaWeights;
-import io.skipllm.model.nd4j.RotaryEmbedding;
 import io.skipllm.weights.Weight;
 
 /**

@@ -54,14 +54,6 @@ public final class RotaryEmbedding {
     }
 
     /**
-     * Rotates {@code x [tokens, heads, headDim]} in place (a contiguous array holding the query and
-     * key heads of each token side by side).
-     */
-    public void applyInPlace(INDArray x, Tables tables) {
-        applyInPlace(x, tables, x.rank() == 3 ? (int) x.size(1) : 0);
-    }
-
-    /**
      * Rotates the first {@code rotatedHeads} heads of each token of {@code x [tokens, heads, headDim]}
      * in place and leaves the rest alone: with a fused q/k/v projection, the query and key heads come
      * first and the value heads, which carry no position, after them.
