@@ -144,6 +144,24 @@ class DecoderInvariantsTest {
     }
 
     @Test
+    void sequencesThatDoNotFitAreRefusedByTheSameCheck() {
+        SkipAwareDecoder decoder = new SkipAwareDecoder(RandomModels.llama(llamaConfig(false), 15));
+        ModelConfig config = decoder.model().config();
+        // by hand: every layer holds 2 x kvHeads x 16 slots x headDim floats per row, plus a row of logits
+        long perRow = (long) config.numLayers() * 2 * config.numKvHeads() * 16 * config.headDim() * Float.BYTES
+                + (long) config.vocabSize() * Float.BYTES;
+        assertEquals(3 * perRow, RequestMemory.sequencesBytes(config, 3, 16));
+        SkipAwareDecoder limited = decoder.withMemoryLimit(3 * perRow + 1);
+        RequestMemory.InsufficientMemoryException e = assertThrows(RequestMemory.InsufficientMemoryException.class,
+                () -> limited.openSequences(5, 16));
+        assertEquals(3, e.largestBatchThatFits(), e.getMessage());
+        assertEquals(5 * perRow, e.neededBytes());
+        try (SequenceBatch batch = limited.openSequences(3, 16)) {
+            assertEquals(3, batch.rows());
+        }
+    }
+
+    @Test
     void badRequestsAreRejectedBeforeAnyWork() {
         SkipAwareDecoder decoder = new SkipAwareDecoder(RandomModels.llama(llamaConfig(false), 13));
         RetainedLayers all = RetainedLayers.all(4);
