@@ -1,7 +1,6 @@
 package io.skipllm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.skipllm.generation.GenerationConfig;
 import io.skipllm.generation.GenerationResult;
@@ -38,10 +37,18 @@ class ReadmeExampleTest {
         }
         // --- README example ends ---
 
+        // the README's printed lines: the best beam of each prompt, exactly (the logprob to float32 rounding)
         List<String> lines = captured.toString(StandardCharsets.UTF_8).lines().toList();
         assertEquals(2, lines.size(), captured.toString(StandardCharsets.UTF_8));
-        for (String line : lines) {
-            assertTrue(line.matches("\\[[0-9, ]+\\] logprob -?[0-9.E-]+, layers per token 3 of 6"), line);
-        }
+        expectLine(lines.get(0), "[25, 8, 40, 40, 40, 40, 40, 40]", -6.784956818939509);
+        expectLine(lines.get(1), "[30, 30, 30, 30, 30, 30, 30, 12]", -2.70898381836287);
+    }
+
+    private static void expectLine(String line, String tokens, double logprob) {
+        String[] parts = line.split(" logprob |, layers per token ");
+        assertEquals(3, parts.length, line);
+        assertEquals(tokens, parts[0], line);
+        assertEquals(logprob, Double.parseDouble(parts[1]), 1e-4, line);
+        assertEquals("3 of 6", parts[2], line);
     }
 }

@@ -59,10 +59,11 @@ final class BenchArgs {
         return Arrays.stream(string(name, defaultValue).split(",")).map(s -> Double.parseDouble(s.trim())).toList();
     }
 
-    /** {@code --model} (default {@code shipped}) with {@code --weights} (default {@code stored}). */
+    /** {@code --model} (default {@code shipped}) with {@code --weights} (default {@code stored}) and {@code --backend}. */
     Model model() {
         String spec = string("model", "shipped");
-        return Model.fromSpec(spec.equals("shipped") ? null : spec, LoadOptions.parse(string("weights", "stored")));
+        return Model.fromSpec(spec.equals("shipped") ? null : spec, LoadOptions.parse(string("weights", "stored"),
+                string("backend", null)));
     }
 
     /** Writes {@code out} as pretty JSON to {@code --json FILE}, or to standard output without it. */

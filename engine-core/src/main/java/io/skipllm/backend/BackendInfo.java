@@ -48,6 +48,11 @@ public record BackendInfo(String name, String platform, String blas, List<String
         return name.equalsIgnoreCase("CUDA");
     }
 
+    /** The forward pass a model loaded without {@code --backend} runs on: {@link ForwardBackend#defaultFor}. */
+    public ForwardBackend defaultForward() {
+        return ForwardBackend.defaultFor(this);
+    }
+
     /**
      * One line for logs and {@code --debug}, e.g. {@code CPU (linux-x86_64, OPENBLAS, oneDNN), 2 threads}
      * or {@code CUDA (linux-x86_64, CUBLAS), device 0 of 1: NVIDIA A100, compute capability 8.0, 39.4 GiB}.

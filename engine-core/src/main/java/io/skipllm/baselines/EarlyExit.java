@@ -1,15 +1,15 @@
 package io.skipllm.baselines;
 
 import io.skipllm.BadInputException;
-import io.skipllm.model.CausalLm;
 import io.skipllm.model.DecodeSession;
+import io.skipllm.model.HiddenState;
+import io.skipllm.model.Logits;
 import io.skipllm.model.SkipAwareDecoder;
 import io.skipllm.model.StepPlan;
 import io.skipllm.planner.RetainedLayers;
 import java.util.Arrays;
 import java.util.stream.DoubleStream;
 import java.util.stream.IntStream;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Confidence-based early exit (CALM / LITE style): a generated token leaves the network after the
@@ -48,16 +48,11 @@ public final class EarlyExit {
             }
 
             @Override
-            public boolean inspectsHiddenStates() {
-                return true;
-            }
-
-            @Override
-            public boolean exitAfter(int layer, INDArray hidden, CausalLm model) {
-                if (hidden.size(0) != 1) {
-                    throw new BadInputException("early exit supports batch size 1 only, got " + hidden.size(0));
+            public boolean exitAfter(int layer, HiddenState hidden) {
+                if (hidden.rows() != 1) {
+                    throw new BadInputException("early exit supports batch size 1 only, got " + hidden.rows());
                 }
-                return layer < last && topProbability(model.logits(hidden)) >= threshold;
+                return layer < last && topProbability(hidden.logits()) >= threshold;
             }
 
             @Override
@@ -67,9 +62,8 @@ public final class EarlyExit {
         };
     }
 
-    /** Probability of the most likely token, {@code exp(max - logsumexp)}, for logits {@code [1, vocab]}. */
-    static double topProbability(INDArray logits) {
-        float[] row = logits.toFloatVector();
+    /** Probability of the most likely token, {@code exp(max - logsumexp)}, for one row of logits. */
+    static double topProbability(float[] row) {
         double max = Double.NEGATIVE_INFINITY;
         for (float v : row) {
             max = Math.max(max, v);
@@ -87,8 +81,7 @@ public final class EarlyExit {
      * for every token, and the threshold is picked among those values.
      */
     public static EarlyExit calibrate(SkipAwareDecoder decoder, int[] prompt, int tokens, double speedup) {
-        CausalLm model = decoder.model();
-        int layers = model.config().numLayers();
+        int layers = decoder.model().config().numLayers();
         double[][] confidence = new double[tokens][layers];
         StepPlan recorder = new StepPlan() {
             int step;
@@ -100,13 +93,8 @@ public final class EarlyExit {
             }
 
             @Override
-            public boolean inspectsHiddenStates() {
-                return true;
-            }
-
-            @Override
-            public boolean exitAfter(int layer, INDArray hidden, CausalLm m) {
-                confidence[step][layer] = topProbability(m.logits(hidden));
+            public boolean exitAfter(int layer, HiddenState hidden) {
+                confidence[step][layer] = topProbability(hidden.logits());
                 if (layer == layers - 1) {
                     step++;
                 }
@@ -114,9 +102,10 @@ public final class EarlyExit {
             }
         };
         try (DecodeSession session = decoder.start(new int[][] {prompt}, tokens, RetainedLayers.all(layers))) {
-            int next = argmax(session.logits());
+            float[][] logits = session.logitsRows(null);
             for (int t = 0; t < tokens; t++) {
-                next = argmax(session.decode(new int[] {next}, recorder));
+                session.step(new int[] {Logits.argmax(logits[0])}, recorder);
+                logits = session.logitsRows(logits);
             }
         }
         double target = layers / speedup;
@@ -152,16 +141,5 @@ public final class EarlyExit {
             total += depth;
         }
         return total / confidence.length;
-    }
-
-    static int argmax(INDArray logits) {
-        float[] row = logits.getRow(0).toFloatVector();
-        int best = 0;
-        for (int i = 1; i < row.length; i++) {
-            if (row[i] > row[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

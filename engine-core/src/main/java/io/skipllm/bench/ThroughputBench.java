@@ -8,6 +8,7 @@ import io.skipllm.generation.GenerationResult;
 import io.skipllm.generation.Generator;
 import io.skipllm.model.CausalLm;
 import io.skipllm.model.DecodeSession;
+import io.skipllm.model.Logits;
 import io.skipllm.model.SkipAwareDecoder;
 import io.skipllm.model.StepPlan;
 import io.skipllm.planner.LayerSkipPlanner;
@@ -21,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Decode throughput per approach, target speedup and batch size, each row measured side by side with
@@ -300,7 +300,7 @@ public final class ThroughputBench {
                     long start = System.nanoTime();
                     sessions[i] = decoder.start(prompts, options.newTokens(), c.retained);
                     tallies.get(i).prefillMs.add((System.nanoTime() - start) / 1e6);
-                    next[i] = argmax(sessions[i].logits());
+                    next[i] = argmax(sessions[i]);
                 }
                 int[] gather = beamGather(prompts.length, options.beams());
                 for (int t = 0; t < steps; t++) {
@@ -314,8 +314,8 @@ public final class ThroughputBench {
                         if (gather != null) {
                             sessions[i].reorderRows(gather);
                         }
-                        INDArray logits = sessions[i].decode(next[i], configs.get(i).plan(t));
-                        next[i] = argmax(logits);
+                        sessions[i].step(next[i], configs.get(i).plan(t));
+                        next[i] = argmax(sessions[i]);
                         tally.decodeSeconds += (System.nanoTime() - start) / 1e9;
                         int layers = sessions[i].lastStepLayers();
                         tally.tokens += active;
@@ -477,7 +477,7 @@ public final class ThroughputBench {
     }
 
     /** Each prompt repeated once per beam, beams of a prompt adjacent. */
-    private static int[][] beamRows(int[][] prompts, int beams) {
+    static int[][] beamRows(int[][] prompts, int beams) {
         int[][] rows = new int[prompts.length * beams][];
         for (int i = 0; i < rows.length; i++) {
             rows[i] = prompts[i / beams].clone();
@@ -485,12 +485,12 @@ public final class ThroughputBench {
         return rows;
     }
 
-    private static int[] beamRowLengths(int[] lengths, int beams) {
+    static int[] beamRowLengths(int[] lengths, int beams) {
         return IntStream.range(0, lengths.length * beams).map(i -> lengths[i / beams]).toArray();
     }
 
     /** Beam search moves cache rows every step; rotating each prompt's beams costs the same gather. */
-    private static int[] beamGather(int rowCount, int beams) {
+    static int[] beamGather(int rowCount, int beams) {
         if (beams == 1) {
             return null;
         }
@@ -501,8 +501,13 @@ public final class ThroughputBench {
         return rows;
     }
 
-    private static int[] argmax(INDArray logits) {
-        return logits.argMax(1).toIntVector();
+    private static int[] argmax(DecodeSession session) {
+        float[][] rows = session.logitsRows(null);
+        int[] best = new int[rows.length];
+        for (int r = 0; r < rows.length; r++) {
+            best[r] = Logits.argmax(rows[r]);
+        }
+        return best;
     }
 
     private static double min(double[] values) {

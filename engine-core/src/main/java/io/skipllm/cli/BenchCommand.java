@@ -37,7 +37,7 @@ final class BenchCommand implements Command {
 
     @Override
     public void run(String[] argv, PrintStream out, PrintStream err) {
-        Args args = Args.parse(name(), argv, Set.of("model", ModelLoading.WEIGHTS, "strategies", "speedups", "batch-sizes", "beams",
+        Args args = Args.parse(name(), argv, Set.of("model", ModelLoading.WEIGHTS, ModelLoading.BACKEND, "strategies", "speedups", "batch-sizes", "beams",
                 "prompt-tokens", "new-tokens", "response-lengths", "draft-tokens", "warmup", "repeats", "seed"), Set.of("json", "debug"));
         String modelSpec = args.required("model");
         int[] responseLengths = args.intList("response-lengths");

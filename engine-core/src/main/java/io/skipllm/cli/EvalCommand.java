@@ -8,8 +8,8 @@ import io.skipllm.eval.TranslationExample;
 import io.skipllm.eval.TranslationPrompts;
 import io.skipllm.generation.GenerationConfig;
 import io.skipllm.generation.TextCodec;
-import io.skipllm.model.Model;
 import io.skipllm.model.LoadOptions;
+import io.skipllm.model.Model;
 import io.skipllm.tokenizer.Tokenizer;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -44,7 +44,7 @@ final class EvalCommand implements Command {
 
     @Override
     public void run(String[] argv, PrintStream out, PrintStream err) {
-        Args args = Args.parse(name(), argv, Set.of("model", ModelLoading.WEIGHTS, "data", "dev", "strategies", "speedups", "beams",
+        Args args = Args.parse(name(), argv, Set.of("model", ModelLoading.WEIGHTS, ModelLoading.BACKEND, "data", "dev", "strategies", "speedups", "beams",
                 "batch-size", "limit", "dev-limit", "max-new-tokens", "template", "examples", "draft-tokens"),
                 Set.of("json", "debug"));
         Evaluation.Options options = new Evaluation.Options(

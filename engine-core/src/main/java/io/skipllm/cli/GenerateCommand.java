@@ -58,7 +58,7 @@ final class GenerateCommand implements Command {
     @Override
     public void run(String[] argv, PrintStream out, PrintStream err) {
         Set<String> valued = new HashSet<>(SkipOptions.NAMES);
-        valued.addAll(Set.of("model", ModelLoading.WEIGHTS, "prompt", "prompt-ids", "batch-file", "max-new-tokens", "beams",
+        valued.addAll(Set.of("model", ModelLoading.WEIGHTS, ModelLoading.BACKEND, "prompt", "prompt-ids", "batch-file", "max-new-tokens", "beams",
                 "length-penalty", "no-repeat-ngram", "num-return", "repetition-penalty", "temperature", "top-k",
                 "top-p", "seed", "stop", "stop-ids", "draft-tokens"));
         Args args = Args.parse(name(), argv, valued, Set.of("json", "debug", "do-sample", "early-stopping",

@@ -31,7 +31,7 @@ final class LogitsCommand implements Command {
     @Override
     public void run(String[] argv, PrintStream out, PrintStream err) {
         Set<String> valued = new java.util.HashSet<>(SkipOptions.NAMES);
-        valued.addAll(Set.of("model", ModelLoading.WEIGHTS, "prompt-ids", "decode-ids"));
+        valued.addAll(Set.of("model", ModelLoading.WEIGHTS, ModelLoading.BACKEND, "prompt-ids", "decode-ids"));
         Args args = Args.parse(name(), argv, valued, Set.of("debug"));
         int[] prompt = args.intList("prompt-ids");
         if (prompt == null) {

@@ -51,9 +51,12 @@ public final class Main {
                         + String.join(", ", COMMANDS.keySet()));
             }
             if (command.needsBackend()) { // a backend that cannot start is one clear error, before any work
-                String backend = io.skipllm.backend.Backend.require().describe();
+                io.skipllm.backend.BackendInfo info = io.skipllm.backend.Backend.require();
                 if (debug) {
-                    err.println("backend: " + backend);
+                    int at = Arrays.asList(argv).indexOf("--" + ModelLoading.BACKEND);
+                    io.skipllm.backend.ForwardBackend forward = at > 0 && at + 1 < argv.length
+                            ? io.skipllm.backend.ForwardBackend.parse(argv[at + 1]) : info.defaultForward();
+                    err.println("backend: " + info.describe() + "; forward pass: " + forward.label());
                 }
             }
             command.run(Arrays.copyOfRange(argv, 1, argv.length), out, err);

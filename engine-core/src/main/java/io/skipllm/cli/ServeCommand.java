@@ -39,7 +39,7 @@ final class ServeCommand implements Command {
 
     @Override
     public void run(String[] argv, PrintStream out, PrintStream err) throws Exception {
-        Args args = Args.parse(name(), argv, Set.of("model", ModelLoading.WEIGHTS, "port", "host",
+        Args args = Args.parse(name(), argv, Set.of("model", ModelLoading.WEIGHTS, ModelLoading.BACKEND, "port", "host",
                 "max-batch", "max-queue", "max-seq-len", "speedup", "strategy", "shutdown-timeout"), Set.of("debug"));
         // every option is checked before the model is loaded
         int port = args.integer("port", 8080);

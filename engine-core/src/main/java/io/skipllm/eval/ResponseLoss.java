@@ -5,7 +5,6 @@ import io.skipllm.model.DecodeSession;
 import io.skipllm.model.ModelConfig;
 import io.skipllm.model.SkipAwareDecoder;
 import java.util.List;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Teacher-forced cross-entropy of the response tokens under the skip semantics, i.e. on exactly the
@@ -93,9 +92,9 @@ public final class ResponseLoss {
         double nats = 0;
         long tokens = 0;
         try (DecodeSession session = decoder.start(prompts, Math.max(1, longest - 1), policy.sessionLayers())) {
-            INDArray logits = session.logits();
+            float[][] rows = null;
             for (int t = 0; t < longest; t++) {
-                float[][] rows = logits.toFloatMatrix();
+                rows = session.logitsRows(rows);
                 for (int r = 0; r < batch.length; r++) {
                     if (t < responses[r].length) {
                         nats += crossEntropy(rows[r], responses[r][t]);
@@ -108,7 +107,7 @@ public final class ResponseLoss {
                         // a row whose response is done keeps feeding its last token; its outputs are ignored
                         feed[r] = responses[r][Math.min(t, responses[r].length - 1)];
                     }
-                    logits = session.decode(feed, policy.stepPlan(t));
+                    session.step(feed, policy.stepPlan(t));
                 }
             }
         }

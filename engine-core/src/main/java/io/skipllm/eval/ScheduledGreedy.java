@@ -1,9 +1,9 @@
 package io.skipllm.eval;
 
 import io.skipllm.model.DecodeSession;
+import io.skipllm.model.Logits;
 import io.skipllm.model.SkipAwareDecoder;
 import java.util.Arrays;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Greedy decoding for the policies the {@link io.skipllm.generation.Generator} does not take: those
@@ -39,9 +39,9 @@ final class ScheduledGreedy {
         long prefillEnd;
         try (DecodeSession session = decoder.start(prompts, maxNewTokens, policy.sessionLayers())) {
             prefillEnd = System.nanoTime();
-            INDArray logits = session.logits();
+            float[][] matrix = null;
             for (int step = 0; step < maxNewTokens; step++) {
-                float[][] matrix = logits.toFloatMatrix();
+                matrix = session.logitsRows(matrix);
                 int[] next = new int[rows];
                 boolean anyRunning = false;
                 for (int r = 0; r < rows; r++) {
@@ -52,7 +52,7 @@ final class ScheduledGreedy {
                     if (step > 0) {
                         decodeTokens++;
                     }
-                    int token = argmax(matrix[r]);
+                    int token = Logits.argmax(matrix[r]);
                     out[r][length[r]++] = token;
                     next[r] = token;
                     done[r] = step == maxNewTokens - 1 || contains(stopIds, token);
@@ -61,7 +61,7 @@ final class ScheduledGreedy {
                 if (!anyRunning) {
                     break;
                 }
-                logits = session.decode(next, policy.stepPlan(step));
+                session.step(next, policy.stepPlan(step));
                 int ran = session.lastStepLayers();
                 for (int r = 0; r < rows; r++) {
                     if (!done[r]) {  // this step yields the row's next token
@@ -76,16 +76,6 @@ final class ScheduledGreedy {
             tokens[r] = Arrays.copyOf(out[r], length[r]);
         }
         return new Output(tokens, layerSum, decodeTokens, (prefillEnd - start) / 1e6, (end - prefillEnd) / 1e6);
-    }
-
-    private static int argmax(float[] row) {
-        int best = 0;
-        for (int i = 1; i < row.length; i++) {
-            if (row[i] > row[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     private static boolean contains(int[] ids, int token) {

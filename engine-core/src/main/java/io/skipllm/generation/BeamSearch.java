@@ -5,7 +5,6 @@ import io.skipllm.model.SkipAwareDecoder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Beam search on the static KV cache, following Hugging Face's {@code _beam_search}. B prompts with K
@@ -66,11 +65,11 @@ final class BeamSearch {
         long decodeTokens = 0;
         try (DecodeSession session = decoder.start(rowPrompts, maxNew, request.retained())) {
             prefillEnd = System.nanoTime();
-            INDArray logits = session.logits();
+            float[][] matrix = null;
             for (int step = 0; step < maxNew; step++) {
                 // Before anything of this step is chosen or streamed; try-with-resources closes the session.
                 cancellation.throwIfCancelled(session.steps());
-                float[][] matrix = logits.toFloatMatrix();
+                matrix = session.logitsRows(matrix);
                 int[] sources = new int[rows];
                 int[] next = new int[rows];
                 int[][] nextSequences = sequences.clone();
@@ -118,7 +117,7 @@ final class BeamSearch {
                     break;
                 }
                 session.reorderRows(sources);
-                logits = session.decode(next);
+                session.step(next, session::retainedIndices);
             }
         }
         long end = System.nanoTime();

@@ -12,6 +12,19 @@ public final class Cancellation {
 
     /** Volatile: written by the cancelling thread, read by the decoding one without a lock. */
     private volatile boolean cancelled;
+    /**
+     * Told the step count at every check, before the flag is read: lets a test cancel from another thread
+     * at a known step (with latches) instead of after a sleep. Null for every token outside tests.
+     */
+    private final java.util.function.IntConsumer beforeCheck;
+
+    public Cancellation() {
+        this(null);
+    }
+
+    Cancellation(java.util.function.IntConsumer beforeCheck) {
+        this.beforeCheck = beforeCheck;
+    }
 
     public void cancel() {
         if (this != NEVER) {
@@ -25,6 +38,9 @@ public final class Cancellation {
 
     /** Throws when cancelled; {@code steps} is how many decode steps already ran (for the message). */
     void throwIfCancelled(int steps) {
+        if (beforeCheck != null) {
+            beforeCheck.accept(steps);
+        }
         if (cancelled) {
             throw new GenerationCancelledException(steps);
         }

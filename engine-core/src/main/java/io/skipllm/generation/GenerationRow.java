@@ -1,5 +1,6 @@
 package io.skipllm.generation;
 
+import io.skipllm.model.Logits;
 import io.skipllm.tokenizer.StreamingDecoder;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -76,7 +77,7 @@ final class GenerationRow {
 
     /** Greedy: the best score; sampling: a draw from the scores' softmax with this row's stream. */
     int pick(double[] scores) {
-        return request.config().doSample() ? Sampler.sample(scores, random) : LogitsProcessors.argmax(scores);
+        return request.config().doSample() ? Sampler.sample(scores, random) : Logits.argmax(scores);
     }
 
     /** Appends a token, decides whether the row is done and streams it. */

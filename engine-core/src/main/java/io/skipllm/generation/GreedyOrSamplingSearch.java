@@ -70,7 +70,7 @@ final class GreedyOrSamplingSearch {
                 if (!anyRunning) {
                     break;
                 }
-                session.decode(next);
+                session.step(next, session::retainedIndices);
             }
         }
         long end = System.nanoTime();

@@ -174,17 +174,6 @@ final class LogitsProcessors {
         return out;
     }
 
-    /** Index of the highest score, the lowest index on ties (as torch.argmax). */
-    static int argmax(double[] scores) {
-        int best = 0;
-        for (int i = 1; i < scores.length; i++) {
-            if (scores[i] > scores[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
     /** True when some score is not {@code -infinity} (the processors may ban everything in tiny vocabularies). */
     static boolean anyFinite(double[] scores) {
         for (double v : scores) {

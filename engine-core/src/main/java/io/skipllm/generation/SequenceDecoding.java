@@ -1,5 +1,6 @@
 package io.skipllm.generation;
 
+import io.skipllm.model.Logits;
 import io.skipllm.model.SequenceBatch;
 import java.util.stream.IntStream;
 
@@ -203,7 +204,7 @@ final class SequenceDecoding {
                     round.draftProbs()[i][j] = LogitsProcessors.softmax(scores);
                     draft = Sampler.sampleProbabilities(round.draftProbs()[i][j], row.random);
                 } else {
-                    draft = LogitsProcessors.argmax(scores);
+                    draft = Logits.argmax(scores);
                 }
                 round.drafts()[i][j] = draft;
                 row.tokens[row.length + j] = draft;  // the next draft's history (overwritten as tokens are kept)

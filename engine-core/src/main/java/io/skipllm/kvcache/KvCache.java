@@ -2,96 +2,61 @@ package io.skipllm.kvcache;
 
 import io.skipllm.planner.RetainedLayers;
 import java.util.Arrays;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.INDArrayIndex;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * Static key/value cache of one request batch, allocated once and never grown: per layer
- * {@code keys[l]} and {@code values[l]} of shape {@code [batch, kvHeads, capacity_l, headDim]}.
+ * Static key/value cache of one request batch, allocated once and never grown, in the memory of the
+ * forward pass that uses it ({@link HostKvCache} for the host pass, {@link Nd4jKvCache} for the nd4j
+ * one): per layer {@code [batch, kvHeads, capacity_l, headDim]} floats.
  *
  * <p>Skip semantics decide the capacity: every layer holds the prompt (prefill runs all layers), but
  * only retained layers receive response tokens, so a skipped layer's capacity is the prompt length
- * and a retained layer's is prompt + max new tokens. Slot {@code t} holds the t-th token of the
- * left-padded sequence; which slots are real is the attention mask's business, not the cache's.
+ * and a retained layer's is prompt + max new tokens. Which slots are real is the attention's business
+ * (a mask or a visible range), not the cache's.
  */
-public final class KvCache implements AutoCloseable {
+public interface KvCache extends AutoCloseable {
 
-    private final int batchSize;
-    private final int promptLength;
-    private final int maxNewTokens;
-    private final INDArray[] keys;
-    private final INDArray[] values;
-    private final long bytes;
+    int batchSize();
 
-    public KvCache(int numLayers, int batchSize, int kvHeads, int headDim, int promptLength, int maxNewTokens,
-            RetainedLayers retained) {
-        this.batchSize = batchSize;
-        this.promptLength = promptLength;
-        this.maxNewTokens = maxNewTokens;
-        this.keys = new INDArray[numLayers];
-        this.values = new INDArray[numLayers];
-        long total = 0;
-        // The cache outlives any forward pass, so it must never land in a pass's workspace.
-        try (var ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            for (int l = 0; l < numLayers; l++) {
-                int capacity = capacity(l, retained);
-                keys[l] = Nd4j.zeros(DataType.FLOAT, batchSize, kvHeads, capacity, headDim);
-                values[l] = Nd4j.zeros(DataType.FLOAT, batchSize, kvHeads, capacity, headDim);
-                total += 2L * batchSize * kvHeads * capacity * headDim * Float.BYTES;
-            }
-        }
-        this.bytes = total;
+    /** Slots layer {@code layer} holds per row. */
+    int capacity(int layer);
+
+    /** Element {@code i} of the key of {@code (row, kvHead)} at {@code slot} in layer {@code layer}. */
+    float key(int layer, int row, int kvHead, int slot, int i);
+
+    /**
+     * Reorders the batch rows in place: row {@code i} becomes the old row {@code sourceRows[i]}. Beam
+     * search calls this after re-ranking beams; capacity and shapes stay as they are.
+     */
+    void reorderRows(int[] sourceRows);
+
+    /** Bytes held by all layers' keys and values. */
+    long bytes();
+
+    /** Releases the memory now instead of when the garbage collector gets to it. */
+    @Override
+    void close();
+
+    /** Slots of layer {@code layer}: prompt + new tokens when retained, the prompt alone when skipped. */
+    static int capacity(int layer, int promptLength, int maxNewTokens, RetainedLayers retained) {
+        return retained.contains(layer) ? promptLength + maxNewTokens : promptLength;
     }
 
     /**
      * Bytes the cache of this shape takes, computed without allocating it (so a caller can refuse a
      * batch that would not fit before anything is allocated).
      */
-    public static long bytesFor(int numLayers, int batchSize, int kvHeads, int headDim, int promptLength,
+    static long bytesFor(int numLayers, int batchSize, int kvHeads, int headDim, int promptLength,
             int maxNewTokens, RetainedLayers retained) {
         long perSlot = 2L * batchSize * kvHeads * headDim * Float.BYTES;
         long slots = 0;
         for (int l = 0; l < numLayers; l++) {
-            slots += retained.contains(l) ? (long) promptLength + maxNewTokens : promptLength;
+            slots += capacity(l, promptLength, maxNewTokens, retained);
         }
         return perSlot * slots;
     }
 
-    private int capacity(int layer, RetainedLayers retained) {
-        return retained.contains(layer) ? promptLength + maxNewTokens : promptLength;
-    }
-
-    /** Keys of a layer, {@code [batch, kvHeads, capacity, headDim]}. */
-    public INDArray keys(int layer) {
-        return keys[layer];
-    }
-
-    /** Values of a layer, {@code [batch, kvHeads, capacity, headDim]}. */
-    public INDArray values(int layer) {
-        return values[layer];
-    }
-
-    /** Writes {@code k, v [batch, kvHeads, count, headDim]} into slots {@code [slot, slot + count)}. */
-    public void write(int layer, int slot, INDArray k, INDArray v) {
-        long count = k.size(2);
-        if (slot < 0 || slot + count > keys[layer].size(2)) {
-            throw new IllegalStateException("layer " + layer + ": slots [" + slot + ", " + (slot + count)
-                    + ") outside its capacity " + keys[layer].size(2));
-        }
-        INDArrayIndex[] where = {NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(slot, slot + count),
-            NDArrayIndex.all()};
-        keys[layer].get(where).assign(k);
-        values[layer].get(where).assign(v);
-    }
-
-    /**
-     * Reorders the batch rows in place: row {@code i} becomes the old row {@code sourceRows[i]}. Beam
-     * search calls this after re-ranking beams; capacity and shapes stay as they are.
-     */
-    public void reorderRows(int[] sourceRows) {
+    /** Checks {@code sourceRows} (one row index per row, each in range) and says whether it moves nothing. */
+    static boolean isIdentity(int[] sourceRows, int batchSize) {
         if (sourceRows.length != batchSize) {
             throw new IllegalArgumentException("expected " + batchSize + " rows, got " + Arrays.toString(sourceRows));
         }
@@ -102,48 +67,6 @@ public final class KvCache implements AutoCloseable {
             }
             identity &= sourceRows[i] == i;
         }
-        if (identity) {
-            return;
-        }
-        for (int l = 0; l < keys.length; l++) {
-            gatherRows(keys[l], sourceRows);
-            gatherRows(values[l], sourceRows);
-        }
-    }
-
-    /** Row gather on the batch dimension; pullRows copies first, so rows may be read and written in one go. */
-    private static void gatherRows(INDArray cache, int[] sourceRows) {
-        INDArray rows = cache.reshape('c', true, cache.size(0), cache.length() / cache.size(0));
-        rows.assign(Nd4j.pullRows(rows, 1, sourceRows));
-    }
-
-    public int batchSize() {
-        return batchSize;
-    }
-
-    public int promptLength() {
-        return promptLength;
-    }
-
-    public int maxNewTokens() {
-        return maxNewTokens;
-    }
-
-    /** Bytes held by all layers' keys and values. */
-    public long bytes() {
-        return bytes;
-    }
-
-    /** Releases the off-heap memory now instead of when the garbage collector gets to it. */
-    @Override
-    public void close() {
-        for (int l = 0; l < keys.length; l++) {
-            if (keys[l] != null && keys[l].closeable()) {
-                keys[l].close();
-                values[l].close();
-            }
-            keys[l] = null;
-            values[l] = null;
-        }
+        return identity;
     }
 }

@@ -1,12 +1,15 @@
 package io.skipllm.model;
 
-import io.skipllm.kvcache.KvCache;
-import io.skipllm.model.layers.RotaryEmbedding;
+import io.skipllm.backend.ForwardBackend;
+import io.skipllm.kvcache.HostKvCache;
+import io.skipllm.model.host.HostPass;
+import io.skipllm.model.nd4j.ForwardPass;
+import io.skipllm.model.nd4j.RotaryEmbedding;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * One architecture family's forward pass, split at the seams where layer skipping acts: embedding, one
- * decoder layer, and the head. {@link SkipAwareDecoder} decides which layers run; an implementation
+ * One architecture family's network: for the nd4j forward pass split at the seams where layer skipping
+ * acts (embedding, one decoder layer, the head), for the host forward pass a {@link HostPass}. {@link SkipAwareDecoder} decides which layers run; an implementation
  * only knows how to run one. Implementations are immutable and safe to share between threads.
  */
 public interface CausalLm {
@@ -48,13 +51,19 @@ public interface CausalLm {
     String weightFormat();
 
     /**
-     * A host forward pass over {@code cache} for up to {@code maxRows} rows per call (the CPU decode
-     * path without ND4J ops), or null when this model or backend has none; then the session runs every
-     * step through {@link #layer}.
+     * The forward pass this network was loaded for: its weights are host {@code Weight}s (host) or float32
+     * ND4J arrays (nd4j). Sessions run every call through that one; the methods above are the nd4j pass's
+     * pieces, {@link #openHostPass} the host pass.
      */
-    default HostPass openHostPass(KvCache cache, int maxRows) {
-        return null;
-    }
+    ForwardBackend backend();
+
+    /**
+     * The host forward pass over {@code cache} for up to {@code maxRows} rows per call; only a network
+     * loaded for the host backend has one.
+     *
+     * @throws IllegalStateException on a network loaded for the nd4j backend
+     */
+    HostPass openHostPass(HostKvCache cache, int maxRows);
 
     /**
      * Frees the weights' native memory at once (ND4J would otherwise hold it until garbage collection).

@@ -112,21 +112,26 @@ public final class LoadMemory {
      * Long.MAX_VALUE when neither can be read (not Linux).
      */
     public static long availableBytes() {
+        return availableBytes(Path.of("/"));
+    }
+
+    /** As {@link #availableBytes()}, reading {@code proc/} and {@code sys/} under {@code root} (tests give a fake tree). */
+    static long availableBytes(Path root) {
         long available = Long.MAX_VALUE;
-        OptionalLong machine = memInfo("MemAvailable:");
+        OptionalLong machine = memInfo(root.resolve("proc/meminfo"), "MemAvailable:");
         if (machine.isPresent()) {
             available = machine.getAsLong();
         }
-        OptionalLong group = cgroupRemaining();
+        OptionalLong group = cgroupRemaining(root.resolve("sys/fs/cgroup"));
         if (group.isPresent()) {
             available = Math.min(available, group.getAsLong());
         }
         return available;
     }
 
-    private static OptionalLong memInfo(String key) {
+    private static OptionalLong memInfo(Path file, String key) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+            for (String line : Files.readAllLines(file)) {
                 if (line.startsWith(key)) {
                     String[] parts = line.substring(key.length()).trim().split("\\s+");
                     return OptionalLong.of(Long.parseLong(parts[0]) * 1024);
@@ -139,17 +144,17 @@ public final class LoadMemory {
     }
 
     /** The cgroup's limit minus its usage, page cache counted as reclaimable; empty without a limit. */
-    private static OptionalLong cgroupRemaining() {
-        OptionalLong limit = number(Path.of("/sys/fs/cgroup/memory.max"));
+    private static OptionalLong cgroupRemaining(Path cgroup) {
+        OptionalLong limit = number(cgroup.resolve("memory.max"));
         if (limit.isPresent()) {
-            long used = number(Path.of("/sys/fs/cgroup/memory.current")).orElse(0);
-            long cache = statValue(Path.of("/sys/fs/cgroup/memory.stat"), "file ");
+            long used = number(cgroup.resolve("memory.current")).orElse(0);
+            long cache = statValue(cgroup.resolve("memory.stat"), "file ");
             return OptionalLong.of(Math.max(0, limit.getAsLong() - used + cache));
         }
-        OptionalLong v1 = number(Path.of("/sys/fs/cgroup/memory/memory.limit_in_bytes"));
+        OptionalLong v1 = number(cgroup.resolve("memory/memory.limit_in_bytes"));
         if (v1.isPresent() && v1.getAsLong() < (1L << 60)) {
-            long used = number(Path.of("/sys/fs/cgroup/memory/memory.usage_in_bytes")).orElse(0);
-            long cache = statValue(Path.of("/sys/fs/cgroup/memory/memory.stat"), "cache ");
+            long used = number(cgroup.resolve("memory/memory.usage_in_bytes")).orElse(0);
+            long cache = statValue(cgroup.resolve("memory/memory.stat"), "cache ");
             return OptionalLong.of(Math.max(0, v1.getAsLong() - used + cache));
         }
         return OptionalLong.empty();

@@ -1,12 +1,12 @@
 package io.skipllm.model;
 
 import io.skipllm.backend.Backend;
+import io.skipllm.backend.ForwardBackend;
 import io.skipllm.checkpoint.Checkpoint;
 import io.skipllm.generation.Generator;
 import io.skipllm.model.bloom.BloomModel;
 import io.skipllm.model.bloom.BloomWeights;
 import io.skipllm.model.llama.LlamaModel;
-import io.skipllm.model.layers.HostArrays;
 import io.skipllm.model.llama.LlamaWeights;
 import io.skipllm.tokenizer.GgufTokenizer;
 import io.skipllm.tokenizer.Tokenizer;
@@ -78,8 +78,9 @@ public final class Model implements AutoCloseable {
             Backend.require(); // a clear error if ND4J's backend cannot start here; logs which backend once
             ModelConfig config = checkpoint.config();
             WeightFormat stored = checkpoint.tensors().storedFormat(embeddingName(config, checkpoint));
-            // on a backend without host kernels every weight is widened to float32 ND4J arrays
-            WeightFormat inMemory = HostArrays.cpuBackend() ? options.format().orElse(stored) : WeightFormat.F32;
+            // the nd4j forward pass holds every weight as a float32 ND4J array
+            WeightFormat inMemory = options.backend() == ForwardBackend.HOST ? options.format().orElse(stored)
+                    : WeightFormat.F32;
             LoadMemory.requireFits(directory.toString(), ModelShapes.of(config, stored), inMemory);
             // a GGUF file carries its tokenizer in its metadata; built before the weights, so that a bad one
             // is refused without loading anything
@@ -148,6 +149,11 @@ public final class Model implements AutoCloseable {
 
     public CausalLm network() {
         return network;
+    }
+
+    /** The forward pass this model runs on, chosen when it was loaded. */
+    public ForwardBackend backend() {
+        return network.backend();
     }
 
     /** The tokenizer from {@code tokenizer.json}, if the checkpoint has one. */

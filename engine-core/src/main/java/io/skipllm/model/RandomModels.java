@@ -1,17 +1,16 @@
 package io.skipllm.model;
 
 import io.skipllm.BadInputException;
+import io.skipllm.backend.ForwardBackend;
 import io.skipllm.model.bloom.BloomLayerWeights;
 import io.skipllm.model.bloom.BloomModel;
 import io.skipllm.model.bloom.BloomWeights;
 import io.skipllm.model.llama.LlamaLayerWeights;
 import io.skipllm.model.llama.LlamaModel;
 import io.skipllm.model.llama.LlamaWeights;
-import io.skipllm.model.layers.HostArrays;
 import io.skipllm.weights.HalfFloats;
 import io.skipllm.weights.Weight;
 import io.skipllm.weights.WeightFormat;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -103,28 +102,32 @@ public final class RandomModels {
             default -> throw new BadInputException("random model spec '" + spec
                     + "': unknown family '" + family + "'; expected llama, qwen2 or bloom");
         };
-        WeightFormat inMemory = options.format().orElse(dtype);
+        ForwardBackend backend = options.backend();
+        WeightFormat inMemory = backend == ForwardBackend.HOST ? options.format().orElse(dtype) : WeightFormat.F32;
         LoadMemory.requireFits("random model " + spec, ModelShapes.of(config, dtype), inMemory);
-        Matrices matrices = new Matrices(dtype, inMemory);
+        Matrices matrices = new Matrices(dtype, inMemory, backend);
         return config instanceof LlamaConfig llama ? llama(llama, seed, matrices) : bloom((BloomConfig) config, seed, matrices);
     }
 
     /**
      * Makes weight matrices from random float32 arrays: values rounded to the "stored" dtype, then held in
-     * the in-memory format (host weights on the CPU backend, float32 ND4J arrays elsewhere).
+     * the in-memory format (host weights for the host forward pass, float32 ND4J arrays for the nd4j one).
      */
-    private record Matrices(WeightFormat stored, WeightFormat inMemory) {
-        static final Matrices F32 = new Matrices(WeightFormat.F32, WeightFormat.F32);
+    private record Matrices(WeightFormat stored, WeightFormat inMemory, ForwardBackend backend) {
+        /** Float32 weights on the default forward pass. */
+        static Matrices f32() {
+            return new Matrices(WeightFormat.F32, WeightFormat.F32, ForwardBackend.defaultHere());
+        }
 
         Weight of(INDArray values) {
-            if (!HostArrays.cpuBackend()) {
+            if (backend == ForwardBackend.ND4J) {
                 return Weight.ofArray(values);
             }
             int rows = (int) values.rows();
             int cols = (int) values.columns();
-            FloatBuffer source = HostArrays.view(values);
+            float[] source = values.data().asFloat();
             Weight weight = Weight.convert((r, into) -> {
-                source.get(r * cols, into, 0, cols);
+                System.arraycopy(source, r * cols, into, 0, cols);
                 for (int i = 0; i < cols; i++) {
                     into[i] = roundTo(stored, into[i]);
                 }
@@ -143,8 +146,12 @@ public final class RandomModels {
     }
 
     /** A LLaMA-family network; {@code attentionBias} adds Qwen2-style q/k/v biases. */
+    public static LlamaModel llama(LlamaConfig config, long seed, ForwardBackend backend) {
+        return llama(config, seed, new Matrices(WeightFormat.F32, WeightFormat.F32, backend));
+    }
+
     public static LlamaModel llama(LlamaConfig config, long seed) {
-        return llama(config, seed, Matrices.F32);
+        return llama(config, seed, Matrices.f32());
     }
 
     private static LlamaModel llama(LlamaConfig config, long seed, Matrices m) {
@@ -171,8 +178,12 @@ public final class RandomModels {
         }
     }
 
+    public static BloomModel bloom(BloomConfig config, long seed, ForwardBackend backend) {
+        return bloom(config, seed, new Matrices(WeightFormat.F32, WeightFormat.F32, backend));
+    }
+
     public static BloomModel bloom(BloomConfig config, long seed) {
-        return bloom(config, seed, Matrices.F32);
+        return bloom(config, seed, Matrices.f32());
     }
 
     private static BloomModel bloom(BloomConfig config, long seed, Matrices m) {

@@ -146,33 +146,12 @@ public final class ReferenceLogits {
                     double d = Float.isFinite(got[i]) ? Math.abs(want[i] - got[i]) : Double.NaN;
                     maxDiff = Double.isNaN(d) || Double.isNaN(maxDiff) ? Double.NaN : Math.max(maxDiff, d);
                 }
-                boolean agrees = argmax(want) == argmax(got);
+                boolean agrees = Logits.argmax(want) == Logits.argmax(got);
                 argmaxAgrees &= agrees;
                 agreeing += agrees ? 1 : 0;
                 rows++;
             }
         }
-    }
-
-    static int argmax(double[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    /** Index of the largest value (the first on ties). */
-    public static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     /** A JSON array of integers. */

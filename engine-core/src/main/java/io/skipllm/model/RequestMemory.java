@@ -74,30 +74,43 @@ public final class RequestMemory {
         return Math.max(0, max - Pointer.physicalBytes());
     }
 
+    /** Bytes {@code rows} independent sequences of {@code capacity} tokens hold ({@link SequenceBatch}): cache and logits. */
+    public static long sequencesBytes(ModelConfig config, int rows, int capacity) {
+        return SequenceBatch.cacheBytes(config, rows, capacity) + (long) rows * config.vocabSize() * Float.BYTES;
+    }
+
     /**
-     * Refuses a request that would not fit in {@code available} bytes.
+     * Refuses a request batch that would not fit in {@code available} bytes.
      *
      * @throws InsufficientMemoryException with the needed and available bytes and the largest batch
      *     (same prompt length and new tokens) that would fit
      */
     static void requireFits(ModelConfig config, int batch, int promptLength, int maxNewTokens,
             RetainedLayers retained, long available) {
-        long needed = bytesFor(config, batch, promptLength, maxNewTokens, retained);
+        requireFits(rows -> bytesFor(config, rows, promptLength, maxNewTokens, retained), batch, available);
+    }
+
+    /**
+     * The one memory check of every request shape: refuses {@code rows} rows whose bytes {@code bytesFor}
+     * gives (non-decreasing in the rows) when they exceed {@code available}, naming the most rows that fit.
+     */
+    static void requireFits(java.util.function.IntToLongFunction bytesFor, int rows, long available) {
+        long needed = bytesFor.applyAsLong(rows);
         if (needed <= available) {
             return;
         }
         int fits = 0;
         int lo = 1;
-        int hi = batch - 1;
+        int hi = rows - 1;
         while (lo <= hi) {
             int mid = (lo + hi) >>> 1;
-            if (bytesFor(config, mid, promptLength, maxNewTokens, retained) <= available) {
+            if (bytesFor.applyAsLong(mid) <= available) {
                 fits = mid;
                 lo = mid + 1;
             } else {
                 hi = mid - 1;
             }
         }
-        throw new InsufficientMemoryException(needed, available, fits, batch);
+        throw new InsufficientMemoryException(needed, available, fits, rows);
     }
 }

@@ -2,7 +2,11 @@ package io.skipllm.model;
 
 import io.skipllm.BadInputException;
 import io.skipllm.SkipLlmException;
+import io.skipllm.backend.ForwardBackend;
+import io.skipllm.kvcache.HostKvCache;
 import io.skipllm.kvcache.KvCache;
+import io.skipllm.model.host.HostPass;
+import io.skipllm.model.host.StepRows;
 import io.skipllm.planner.RetainedLayers;
 import java.util.Arrays;
 
@@ -23,7 +27,9 @@ import java.util.Arrays;
  * skipped layers' slots stale, which is right for skip decoding (those layers never read response
  * slots) and is what {@link #truncate} and a later full-depth feed repair for verification and turns.
  *
- * <p>Runs on the CPU host pass only; one thread at a time. Close it to free the cache.
+ * <p>Runs on the host forward pass only (rows of different lengths in one call are what it is built
+ * on; the nd4j pass takes left-padded rectangles): a model loaded with {@code --backend nd4j} is refused
+ * when the batch opens, with an error saying so. One thread at a time. Close it to free the cache.
  */
 public final class SequenceBatch implements AutoCloseable {
 
@@ -33,7 +39,7 @@ public final class SequenceBatch implements AutoCloseable {
     private final CausalLm model;
     private final int rows;
     private final int capacity;
-    private final KvCache cache;
+    private final HostKvCache cache;
     private final HostPass host;
     private final int[] allLayers;
     private final int[] lengths;
@@ -55,7 +61,12 @@ public final class SequenceBatch implements AutoCloseable {
         this.rows = rows;
         this.capacity = capacity;
         this.onClose = onClose;
-        this.cache = new KvCache(config.numLayers(), rows, config.numKvHeads(), config.headDim(), capacity, 0,
+        if (model.backend() != ForwardBackend.HOST) {
+            throw new SkipLlmException("independent sequences (serve's continuous batching, --lossless, "
+                    + "conversations) run on the host forward pass; this model was loaded with --backend "
+                    + model.backend().label() + " (load it with --backend host)");
+        }
+        this.cache = new HostKvCache(config.numLayers(), rows, config.numKvHeads(), config.headDim(), capacity, 0,
                 RetainedLayers.all(config.numLayers()));
         HostPass pass;
         try {
@@ -63,11 +74,6 @@ public final class SequenceBatch implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             cache.close();
             throw e;
-        }
-        if (pass == null) {
-            cache.close();
-            throw new SkipLlmException("independent sequences (continuous batching, self-speculative decoding, "
-                    + "appended turns) run on the CPU host pass, which this model's backend does not have");
         }
         this.host = pass;
         this.allLayers = new int[config.numLayers()];
@@ -158,7 +164,8 @@ public final class SequenceBatch implements AutoCloseable {
                 slots[j] = slot;
                 callLogits[j] = logitsIndex == null ? -1 : logitsIndex[start + j];
             }
-            host.forward(count, callTokens, positions, callRows, slots, firstVisible, runLayers, callLogits, logits);
+            host.forward(new StepRows(count, callTokens, positions, callRows, slots, firstVisible, callLogits), runLayers,
+                    logits);
         }
         if (logits != null && logitsIndex != null) {
             requireFinite(n, logitsIndex, logits, vocab);

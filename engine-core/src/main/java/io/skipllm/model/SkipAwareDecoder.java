@@ -129,12 +129,7 @@ public final class SkipAwareDecoder {
                     + " (the model's context)");
         }
         long available = memoryLimitBytes > 0 ? memoryLimitBytes : RequestMemory.availableBytes();
-        long perRow = SequenceBatch.cacheBytes(config, 1, capacity) + (long) config.vocabSize() * Float.BYTES;
-        long needed = perRow * rows;
-        if (needed > available) {
-            throw new RequestMemory.InsufficientMemoryException(needed, available, (int) Math.min(rows - 1,
-                    available / perRow), rows);
-        }
+        RequestMemory.requireFits(n -> RequestMemory.sequencesBytes(config, n, capacity), rows, available);
         sessions.opened();
         try {
             return new SequenceBatch(model, rows, capacity, sessions::closed);

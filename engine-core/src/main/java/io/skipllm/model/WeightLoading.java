@@ -1,8 +1,8 @@
 package io.skipllm.model;
 
 import io.skipllm.BadInputException;
+import io.skipllm.backend.ForwardBackend;
 import io.skipllm.checkpoint.TensorStore;
-import io.skipllm.model.layers.HostArrays;
 import io.skipllm.weights.Weight;
 import io.skipllm.weights.WeightFormat;
 import java.util.ArrayList;
@@ -22,9 +22,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The weight matrices one model needs, validated together and then loaded all or nothing, in the format
- * the {@link LoadOptions} ask for. On the CPU backend they become host {@link Weight}s (memory-mapped
- * when kept as stored); on a backend without host kernels (CUDA) they are float32 ND4J arrays as before,
- * because that backend's gemm is what multiplies them there.
+ * the {@link LoadOptions} ask for. For the host forward pass they become host {@link Weight}s
+ * (memory-mapped when kept as stored); for the nd4j forward pass they are float32 ND4J arrays, because
+ * ND4J's gemm is what multiplies them there.
  */
 public final class WeightLoading {
 
@@ -50,9 +50,9 @@ public final class WeightLoading {
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             store.require(e.getKey(), e.getValue());
         }
-        if (!HostArrays.cpuBackend() && options.weights() != null && options.weights().quantized()) {
-            throw new BadInputException("--weights " + options.label() + " needs the CPU backend: on this backend weights are float32 "
-                    + "ND4J arrays (docs/cuda.md)");
+        if (options.backend() == ForwardBackend.ND4J && options.weights() != null && options.weights().quantized()) {
+            throw new BadInputException("--weights " + options.label() + " needs --backend host: the nd4j forward pass "
+                    + "holds weights as float32 ND4J arrays (docs/cuda.md)");
         }
     }
 
@@ -62,9 +62,9 @@ public final class WeightLoading {
      * are freed.
      */
     public Loaded load() {
-        boolean host = HostArrays.cpuBackend();
+        boolean host = options.backend() == ForwardBackend.HOST;
         if (!host && options.weights() != null && options.weights() != WeightFormat.F32) {
-            LOG.warn("weights are kept as float32 on this backend; --weights {} is ignored", options.label());
+            LOG.warn("weights are kept as float32 on the nd4j backend; --weights {} is ignored", options.label());
         }
         List<String> names = List.copyOf(shapes.keySet());
         Weight[] weights = new Weight[names.size()];

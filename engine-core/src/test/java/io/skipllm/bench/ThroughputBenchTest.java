@@ -70,7 +70,16 @@ class ThroughputBenchTest {
                 List.of("unified"), List.of(2.0), List.of(2), 3, 3, 4, 0, 1, 1), QUIET);
         assertEquals(2, rows.size());
         assertEquals(3, rows.get(1).beams());
-        assertTrue(rows.get(1).tokensPerS() > 0);
+        assertArrayEquals(new int[] {0, 3}, rows.get(1).retained());
+        assertEquals(2.0, rows.get(1).activatedLayers(), 1e-12, "every beam row runs the retained set");
+
+        // what the bench decodes for 2 prompts x 3 beams: 6 rows, each prompt's beams side by side
+        int[][] beamRows = ThroughputBench.beamRows(new int[][] {{5, 6}, {7}}, 3);
+        assertArrayEquals(new int[][] {{5, 6}, {5, 6}, {5, 6}, {7}, {7}, {7}}, beamRows);
+        assertArrayEquals(new int[] {4, 4, 4, 2, 2, 2}, ThroughputBench.beamRowLengths(new int[] {4, 2}, 3));
+        // each step moves cache rows as beam search does, rotating beams within their own prompt only
+        assertArrayEquals(new int[] {1, 2, 0, 4, 5, 3}, ThroughputBench.beamGather(6, 3));
+        assertNull(ThroughputBench.beamGather(2, 1), "a single beam moves nothing");
     }
 
     @Test

@@ -89,15 +89,29 @@ class CancellationTest {
     void beamSearchCancelledFromAnotherThreadStops() throws Exception {
         Model model = model();
         Generator generator = model.generator();
-        Cancellation cancellation = new Cancellation();
+        // the search's check before step 2 waits until this thread has cancelled: a cancel from another
+        // thread at a known step, without a sleep deciding when
+        CountDownLatch atStep2 = new CountDownLatch(1);
+        CountDownLatch cancelledNow = new CountDownLatch(1);
+        Cancellation cancellation = new Cancellation(steps -> {
+            if (steps == 2) {
+                atStep2.countDown();
+                try {
+                    assertTrue(cancelledNow.await(30, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
         CompletableFuture<List<GenerationResult>> running = CompletableFuture.supplyAsync(() -> generator.generate(
                 GenerationFixtures.prompts(new int[] {5, 6}, new int[] {9}), endless().numBeams(4).build(), null,
                 cancellation));
-        Thread.sleep(20);
+        assertTrue(atStep2.await(60, TimeUnit.SECONDS));
         cancellation.cancel();
+        cancelledNow.countDown();
         ExecutionException e = assertThrows(ExecutionException.class, () -> running.get(60, TimeUnit.SECONDS));
         GenerationCancelledException cancelled = assertInstanceOf(e.getCause());
-        assertTrue(cancelled.steps() < MAX_NEW, cancelled.getMessage());
+        assertEquals(2, cancelled.steps(), cancelled.getMessage());
         model.close();
         assertTrue(model.isReleased());
     }

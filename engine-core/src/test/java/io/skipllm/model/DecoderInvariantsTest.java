@@ -11,9 +11,9 @@ import io.skipllm.planner.SkipStrategy;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -96,10 +96,10 @@ class DecoderInvariantsTest {
         CausalLm model = RandomModels.llama(llamaConfig(false), 12);
         SkipAwareDecoder decoder = new SkipAwareDecoder(model);
         try (DecodeSession s = decoder.start(new int[][] {{1, 2, 3}, {4, 5}}, 10, RetainedLayers.of(0, 3))) {
-            assertEquals(13, s.cache().keys(0).size(2));
-            assertEquals(3, s.cache().keys(1).size(2));
-            assertEquals(3, s.cache().keys(2).size(2));
-            assertEquals(13, s.cache().keys(3).size(2));
+            assertEquals(13, s.cache().capacity(0));
+            assertEquals(3, s.cache().capacity(1));
+            assertEquals(3, s.cache().capacity(2));
+            assertEquals(13, s.cache().capacity(3));
             // 2 (k,v) x batch 2 x kvHeads 2 x headDim 8 x 4 bytes x (13 + 3 + 3 + 13) slots
             assertEquals(2L * 2 * 2 * 8 * 4 * 32, s.cache().bytes());
             assertEquals(s.cache().bytes(), io.skipllm.kvcache.KvCache.bytesFor(4, 2, 2, 8, 3, 10, RetainedLayers.of(0, 3)));
@@ -141,6 +141,24 @@ class DecoderInvariantsTest {
             assertEquals(3, s.batchSize());
         }
         assertThrows(BadInputException.class, () -> decoder.withMemoryLimit(0));
+    }
+
+    @Test
+    void sequencesThatDoNotFitAreRefusedByTheSameCheck() {
+        SkipAwareDecoder decoder = new SkipAwareDecoder(RandomModels.llama(llamaConfig(false), 15));
+        ModelConfig config = decoder.model().config();
+        // by hand: every layer holds 2 x kvHeads x 16 slots x headDim floats per row, plus a row of logits
+        long perRow = (long) config.numLayers() * 2 * config.numKvHeads() * 16 * config.headDim() * Float.BYTES
+                + (long) config.vocabSize() * Float.BYTES;
+        assertEquals(3 * perRow, RequestMemory.sequencesBytes(config, 3, 16));
+        SkipAwareDecoder limited = decoder.withMemoryLimit(3 * perRow + 1);
+        RequestMemory.InsufficientMemoryException e = assertThrows(RequestMemory.InsufficientMemoryException.class,
+                () -> limited.openSequences(5, 16));
+        assertEquals(3, e.largestBatchThatFits(), e.getMessage());
+        assertEquals(5 * perRow, e.neededBytes());
+        try (SequenceBatch batch = limited.openSequences(3, 16)) {
+            assertEquals(3, batch.rows());
+        }
     }
 
     @Test

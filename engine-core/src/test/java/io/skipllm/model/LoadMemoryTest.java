@@ -6,8 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.skipllm.weights.WeightFormat;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The memory check before loading: bytes per format, and the refusal naming needed, available and a format that fits. */
 class LoadMemoryTest {
@@ -43,9 +47,32 @@ class LoadMemoryTest {
         assertTrue(small.getMessage().contains("--weights q8_0"), small.getMessage());
     }
 
+    /** A fake root with {@code proc/meminfo} and, when given, cgroup files; each entry is path, content. */
+    private static Path root(Path dir, String... files) throws IOException {
+        for (int i = 0; i < files.length; i += 2) {
+            Path file = dir.resolve(files[i]);
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, files[i + 1]);
+        }
+        return dir;
+    }
+
     @Test
-    void availableMemoryIsReadFromTheMachine() {
-        long available = LoadMemory.availableBytes();
-        assertTrue(available > 0, "available " + available);
+    void availableMemoryIsTheSmallerOfTheMachinesAndTheCgroupsRemainder(@TempDir Path dir) throws IOException {
+        String meminfo = "MemTotal:       16000000 kB\nMemAvailable:    8000000 kB\n";
+        assertEquals(8_000_000L * 1024, LoadMemory.availableBytes(root(dir.resolve("bare"), "proc/meminfo", meminfo)),
+                "no cgroup limit: MemAvailable");
+        // cgroup v2: limit 4 GB, 3 GB used of which 1 GB page cache (reclaimable): 2 GB left
+        assertEquals(2_000_000_000L, LoadMemory.availableBytes(root(dir.resolve("v2"), "proc/meminfo", meminfo,
+                "sys/fs/cgroup/memory.max", "4000000000\n", "sys/fs/cgroup/memory.current", "3000000000\n",
+                "sys/fs/cgroup/memory.stat", "anon 2000000000\nfile 1000000000\n")));
+        // v2 without a limit, and v1 with 3 GB of 5 GB used: the smaller figure, the cgroup's, wins
+        assertEquals(8_000_000L * 1024, LoadMemory.availableBytes(root(dir.resolve("unlimited"), "proc/meminfo", meminfo,
+                "sys/fs/cgroup/memory.max", "max\n")));
+        assertEquals(2_000_000_000L, LoadMemory.availableBytes(root(dir.resolve("v1"), "proc/meminfo", meminfo,
+                "sys/fs/cgroup/memory/memory.limit_in_bytes", "5000000000\n",
+                "sys/fs/cgroup/memory/memory.usage_in_bytes", "3000000000\n",
+                "sys/fs/cgroup/memory/memory.stat", "cache 0\n")));
+        assertEquals(Long.MAX_VALUE, LoadMemory.availableBytes(dir.resolve("nothing")), "nothing readable: no bound");
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.skipllm.backend.ForwardBackend;
 import io.skipllm.checkpoint.Checkpoint;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -25,16 +26,21 @@ class ReferenceLogitsTest {
 
     static final Path FIXTURES = Path.of("..", "models", "reference", "fixtures");
 
+    /** Every fixture, every case, on each forward pass: the host pass and the nd4j pass (nd4j-native here). */
     @TestFactory
     Stream<DynamicTest> engineMatchesReferenceLogits() throws IOException {
         ObjectMapper json = new ObjectMapper();
         List<DynamicTest> tests = new ArrayList<>();
-        for (Path dir : ReferenceLogits.fixtureDirs(FIXTURES)) {
-            for (JsonNode c : json.readTree(dir.resolve("expected.json").toFile()).get("cases")) {
-                tests.add(DynamicTest.dynamicTest(dir.getFileName() + " / " + c.get("name").asText(), () -> {
-                    ReferenceLogits.CaseResult r = ReferenceLogits.runCase(dir, c);
-                    assertTrue(r.passed(ReferenceLogits.TOLERANCE), r.toString());
-                }));
+        for (ForwardBackend backend : ForwardBackend.values()) {
+            for (Path dir : ReferenceLogits.fixtureDirs(FIXTURES)) {
+                for (JsonNode c : json.readTree(dir.resolve("expected.json").toFile()).get("cases")) {
+                    tests.add(DynamicTest.dynamicTest(backend.label() + ": " + dir.getFileName() + " / "
+                            + c.get("name").asText(), () -> {
+                        ReferenceLogits.CaseResult r = ReferenceLogits.runCase(dir, c,
+                                LoadOptions.stored().withBackend(backend));
+                        assertTrue(r.passed(ReferenceLogits.TOLERANCE), r.toString());
+                    }));
+                }
             }
         }
         return tests.stream();

@@ -149,7 +149,7 @@ class NativeKernelsTest {
                     }
                     float scale = (float) (1 / Math.sqrt(headDim));
                     float[] expected = new float[headDim];
-                    io.skipllm.model.layers.HeadAttention.attend(query, 5, headDim, keyBlock, valueBlock, bias, 0,
+                    io.skipllm.model.host.HeadAttention.attend(query, 5, headDim, keyBlock, valueBlock, bias, 0,
                             new float[slots], expected, scale, slots);
                     float[] out = new float[7 + headDim];
                     NativeAttention.attend(keys, values, offset, slots, headDim, query, 5, bias, scale, new float[slots],

@@ -137,7 +137,7 @@ public final class GenerationCheck {
         try (DecodeSession s = model.decoder().start(new int[][] {prompt}, steps, retained)) {
             float[] logits = s.logits().getRow(0).toFloatVector();
             for (int k = 0; k < steps; k++) {
-                int best = ReferenceLogits.argmax(logits);
+                int best = io.skipllm.model.Logits.argmax(logits);
                 float second = Float.NEGATIVE_INFINITY;
                 for (int i = 0; i < logits.length; i++) {
                     if (i != best) {

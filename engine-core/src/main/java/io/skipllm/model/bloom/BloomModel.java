@@ -1,19 +1,21 @@
 package io.skipllm.model.bloom;
 
+import io.skipllm.backend.ForwardBackend;
+import io.skipllm.kvcache.HostKvCache;
 import io.skipllm.model.BloomConfig;
 import io.skipllm.model.CausalLm;
-import io.skipllm.kvcache.KvCache;
-import io.skipllm.model.ForwardPass;
-import io.skipllm.model.HostPass;
 import io.skipllm.model.NativeArrays;
-import io.skipllm.model.layers.Activations;
+import io.skipllm.model.host.BloomHostPass;
+import io.skipllm.model.host.HostAttention;
+import io.skipllm.model.host.HostPass;
 import io.skipllm.model.layers.Alibi;
-import io.skipllm.model.layers.CachedAttention;
-import io.skipllm.model.layers.Embeddings;
-import io.skipllm.model.layers.HostAttention;
-import io.skipllm.model.layers.Linear;
-import io.skipllm.model.layers.Norms;
-import io.skipllm.model.layers.RotaryEmbedding;
+import io.skipllm.model.nd4j.Activations;
+import io.skipllm.model.nd4j.CachedAttention;
+import io.skipllm.model.nd4j.Embeddings;
+import io.skipllm.model.nd4j.ForwardPass;
+import io.skipllm.model.nd4j.Linear;
+import io.skipllm.model.nd4j.Norms;
+import io.skipllm.model.nd4j.RotaryEmbedding;
 import io.skipllm.weights.Weight;
 import java.util.ArrayList;
 import java.util.List;
@@ -140,10 +142,17 @@ public final class BloomModel implements CausalLm {
     }
 
     @Override
-    public HostPass openHostPass(KvCache cache, int maxRows) {
-        HostAttention hostAttention = weights.wordEmbeddings().onHost() ? HostAttention.over(cache, config.numLayers(),
-                config.numHeads(), config.numHeads(), config.headDim(), alibiSlopes) : null;
-        return hostAttention == null ? null : new BloomHostPass(config, weights, hostAttention, maxRows);
+    public HostPass openHostPass(HostKvCache cache, int maxRows) {
+        if (backend() != ForwardBackend.HOST) {
+            throw new IllegalStateException("this network was loaded for the nd4j forward pass");
+        }
+        return new BloomHostPass(config, weights,
+                HostAttention.over(cache, config.numHeads(), config.numHeads(), config.headDim(), alibiSlopes), maxRows);
+    }
+
+    @Override
+    public ForwardBackend backend() {
+        return weights.wordEmbeddings().onHost() ? ForwardBackend.HOST : ForwardBackend.ND4J;
     }
 
     /** Closes the base arrays. */

@@ -1,17 +1,20 @@
 package io.skipllm.model.llama;
 
+import io.skipllm.backend.ForwardBackend;
+import io.skipllm.kvcache.HostKvCache;
 import io.skipllm.model.CausalLm;
-import io.skipllm.kvcache.KvCache;
-import io.skipllm.model.ForwardPass;
-import io.skipllm.model.HostPass;
 import io.skipllm.model.LlamaConfig;
-import io.skipllm.model.layers.Activations;
-import io.skipllm.model.layers.CachedAttention;
-import io.skipllm.model.layers.Embeddings;
-import io.skipllm.model.layers.HostAttention;
-import io.skipllm.model.layers.Linear;
-import io.skipllm.model.layers.Norms;
-import io.skipllm.model.layers.RotaryEmbedding;
+import io.skipllm.model.host.HostAttention;
+import io.skipllm.model.host.HostPass;
+import io.skipllm.model.host.HostRotary;
+import io.skipllm.model.host.LlamaHostPass;
+import io.skipllm.model.nd4j.Activations;
+import io.skipllm.model.nd4j.CachedAttention;
+import io.skipllm.model.nd4j.Embeddings;
+import io.skipllm.model.nd4j.ForwardPass;
+import io.skipllm.model.nd4j.Linear;
+import io.skipllm.model.nd4j.Norms;
+import io.skipllm.model.nd4j.RotaryEmbedding;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -106,10 +109,17 @@ public final class LlamaModel implements CausalLm {
     }
 
     @Override
-    public HostPass openHostPass(KvCache cache, int maxRows) {
-        HostAttention hostAttention = weights.lmHead().onHost() ? HostAttention.over(cache, config.numLayers(),
-                config.numHeads(), config.numKvHeads(), config.headDim(), null) : null;
-        return hostAttention == null ? null : new LlamaHostPass(config, weights, rotary, hostAttention, maxRows);
+    public HostPass openHostPass(HostKvCache cache, int maxRows) {
+        if (backend() != ForwardBackend.HOST) {
+            throw new IllegalStateException("this network was loaded for the nd4j forward pass");
+        }
+        return new LlamaHostPass(config, weights, new HostRotary(config.headDim(), config.ropeTheta()),
+                HostAttention.over(cache, config.numHeads(), config.numKvHeads(), config.headDim(), null), maxRows);
+    }
+
+    @Override
+    public ForwardBackend backend() {
+        return weights.lmHead().onHost() ? ForwardBackend.HOST : ForwardBackend.ND4J;
     }
 
     @Override

@@ -1,4 +1,4 @@
-package io.skipllm.model.layers;
+package io.skipllm.model.host;
 
 /**
  * The small element-wise steps of the host forward pass, over Java arrays of {@code rows} rows:

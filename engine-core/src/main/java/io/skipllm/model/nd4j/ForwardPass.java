@@ -1,11 +1,10 @@
-package io.skipllm.model;
+package io.skipllm.model.nd4j;
 
-import io.skipllm.kvcache.KvCache;
-import io.skipllm.model.layers.RotaryEmbedding;
+import io.skipllm.kvcache.Nd4jKvCache;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * What every layer of one forward call shares: the batch geometry, the positions of its tokens, the
+ * What every layer of one call of the nd4j forward pass shares: the batch geometry, the positions of its tokens, the
  * request's cache and the additive attention bias. A forward call is either a prefill (all prompt
  * tokens of every row, all layers) or a decode step (one token per row, retained layers only).
  *
@@ -25,7 +24,7 @@ public record ForwardPass(
         int batchSize,
         int tokensPerRow,
         int[] positions,
-        KvCache cache,
+        Nd4jKvCache cache,
         int slot,
         boolean prefill,
         INDArray bias,

@@ -1,11 +1,10 @@
-package io.skipllm.model.layers;
+package io.skipllm.model.host;
 
 import java.util.Arrays;
 
 /**
  * The inner loop of attention on the CPU: one query head against a block of cached keys and values in
- * Java arrays. Shared by {@link CachedAttention}'s host decode path and the host forward pass of the
- * LLaMA family ({@code model.llama.LlamaHostPass}).
+ * Java arrays: {@link HostAttention}'s, for every architecture of the host pass.
  */
 public final class HeadAttention {
 
@@ -109,8 +108,8 @@ public final class HeadAttention {
     }
 
     /**
-     * Slot t's score: the scaled dot product plus its bias, or minus infinity where the bias hides it;
-     * without a bias array ({@code null}) every slot counts as it is.
+     * Slot t's score: the scaled dot product plus its bias (ALiBi); without a bias array ({@code null}) the
+     * dot product alone. Nothing is masked here: the caller passes the visible slots only.
      */
     private static float score(float[] weights, float[] biasRows, int biasAt, int t, float scaledDot) {
         if (biasRows == null) {
@@ -118,7 +117,7 @@ public final class HeadAttention {
             return scaledDot;
         }
         float add = biasRows[biasAt + t];
-        weights[t] = add <= CachedAttention.MASKED / 2 ? Float.NEGATIVE_INFINITY : scaledDot + add;
+        weights[t] = scaledDot + add;
         return weights[t];
     }
 

@@ -1,14 +1,14 @@
-package io.skipllm.model.layers;
+package io.skipllm.model.host;
 
-import io.skipllm.kvcache.KvCache;
+import io.skipllm.kvcache.HostKvCache;
 import io.skipllm.weights.NativeAttention;
 import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 
 /**
- * Attention of the host forward pass ({@link io.skipllm.model.HostPass}) over the session's KV cache
+ * Attention of the host forward pass ({@link io.skipllm.model.host.HostPass}) over the session's KV cache
  * in host memory ({@code [batch, kvHeads, capacity, headDim]} per layer), grouped-query heads as in
- * {@link CachedAttention}. Each row first writes its key and value into its cache slot, then each of its
+ * {@code CachedAttention}. Each row first writes its key and value into its cache slot, then each of its
  * query heads attends over its sequence's slots {@code [firstVisible, slot]}: causality and left
  * padding are a range, not a mask. With ALiBi slopes (BLOOM) the bias of a key is
  * {@code slope * (its position)}, positions counting from the first visible slot.
@@ -64,31 +64,26 @@ public final class HostAttention {
         this.scratch = ThreadLocal.withInitial(() -> new Scratch(slots, headDim));
     }
 
-    /**
-     * Attention over {@code cache}'s host memory, or null when some layer's keys or values are not one
-     * packed host block (then the session runs on ND4J arrays).
-     */
-    public static HostAttention over(KvCache cache, int layers, int numHeads, int numKvHeads, int headDim,
+    /** Attention over {@code cache}'s host memory. */
+    public static HostAttention over(HostKvCache cache, int numHeads, int numKvHeads, int headDim,
             double[] alibiSlopes) {
+        int layers = cache.numLayers();
         FloatBuffer[] keys = new FloatBuffer[layers];
         FloatBuffer[] values = new FloatBuffer[layers];
         int[] capacity = new int[layers];
         for (int l = 0; l < layers; l++) {
-            keys[l] = HostArrays.view(cache.keys(l));
-            values[l] = HostArrays.view(cache.values(l));
-            if (keys[l] == null || values[l] == null) {
-                return null;
-            }
-            capacity[l] = (int) cache.keys(l).size(2);
+            keys[l] = cache.keys(l);
+            values[l] = cache.values(l);
+            capacity[l] = cache.capacity(l);
         }
         return new HostAttention(numHeads, numKvHeads, headDim, keys, values, capacity, alibiSlopes);
     }
 
     /**
-     * Writes the {@code n} rows' keys and values, then attends: {@code qkv [n, (heads + 2 kvHeads) * headDim]}
-     * (queries and keys already rotated) to {@code out [n, heads * headDim]}.
+     * Writes the {@code n} rows' keys and values ({@code qkv} as {@link #attend} takes it) into their
+     * slots, without attending: what {@link #attend} does first, and early exit's state propagation.
      */
-    public void attend(int layer, float[] qkv, int n, int[] sequences, int[] slots, int[] firstVisible, float[] out) {
+    public void store(int layer, float[] qkv, int n, int[] sequences, int[] slots, int[] firstVisible) {
         int width = (numHeads + 2 * numKvHeads) * headDim;
         int cap = capacity[layer];
         FloatBuffer k = keys[layer];
@@ -104,6 +99,15 @@ public final class HostAttention {
                 v.put(at, qkv, i * width + (numHeads + numKvHeads + g) * headDim, headDim);
             }
         }
+    }
+
+    /**
+     * Writes the {@code n} rows' keys and values, then attends: {@code qkv [n, (heads + 2 kvHeads) * headDim]}
+     * (queries and keys already rotated) to {@code out [n, heads * headDim]}.
+     */
+    public void attend(int layer, float[] qkv, int n, int[] sequences, int[] slots, int[] firstVisible, float[] out) {
+        store(layer, qkv, n, sequences, slots, firstVisible);
+        int width = (numHeads + 2 * numKvHeads) * headDim;
         // runs of consecutive rows of one sequence: the blocks
         int[] runStart = new int[n + 1];
         int runs = 0;

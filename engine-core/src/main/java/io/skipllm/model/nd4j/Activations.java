@@ -1,6 +1,5 @@
-package io.skipllm.model.layers;
+package io.skipllm.model.nd4j;
 
-import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
@@ -8,7 +7,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
-/** Activation functions, applied in place. */
+/** Activation functions of the nd4j forward pass, applied in place (the host pass's are {@link HostMath}'s). */
 public final class Activations {
 
     /** sqrt(2 / pi), as Hugging Face's BLOOM writes it. */
@@ -26,27 +25,11 @@ public final class Activations {
     /**
      * LLaMA's MLP activation on the fused gate/up projection: {@code silu(gate) * up} for
      * {@code gateUp [rows, 2 * intermediate]} whose first half of each row is the gate and second half
-     * the up projection. Returns a new {@code [rows, intermediate]} array. One Java loop over host
-     * memory on the CPU backend ({@link HostArrays}), 3 op calls otherwise.
+     * the up projection. Returns a new {@code [rows, intermediate]} array; 3 op calls.
      */
     public static INDArray siluGateTimesUp(INDArray gateUp, long intermediate) {
         long rows = gateUp.rows();
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, rows, intermediate);
-        FloatBuffer in = gateUp.rank() == 2 && gateUp.columns() == 2 * intermediate ? HostArrays.floats(gateUp) : null;
-        FloatBuffer result = in == null ? null : HostArrays.floats(out);
-        if (result != null) {
-            int width = (int) intermediate;
-            for (int r = 0; r < rows; r++) {
-                int gateAt = r * 2 * width;
-                int outAt = r * width;
-                for (int i = 0; i < width; i++) {
-                    float gate = in.get(gateAt + i);
-                    float sigmoid = (float) (1.0 / (1.0 + Math.exp(-gate)));
-                    result.put(outAt + i, gate * sigmoid * in.get(gateAt + width + i));
-                }
-            }
-            return out;
-        }
         out.assign(gateUp.get(NDArrayIndex.all(), NDArrayIndex.interval(0, intermediate)));
         return silu(out).muli(gateUp.get(NDArrayIndex.all(), NDArrayIndex.interval(intermediate, 2 * intermediate)));
     }

@@ -1,11 +1,10 @@
-package io.skipllm.model.llama;
+package io.skipllm.model.host;
 
-import io.skipllm.model.HostPass;
+import io.skipllm.model.HiddenState;
 import io.skipllm.model.LlamaConfig;
-import io.skipllm.model.layers.HostAttention;
-import io.skipllm.model.layers.HostHead;
-import io.skipllm.model.layers.HostMath;
-import io.skipllm.model.layers.RotaryEmbedding;
+import io.skipllm.model.StepPlan;
+import io.skipllm.model.llama.LlamaLayerWeights;
+import io.skipllm.model.llama.LlamaWeights;
 import io.skipllm.weights.Weight;
 
 /**
@@ -14,13 +13,14 @@ import io.skipllm.weights.Weight;
  * the residual, RMSNorm, fused gate/up, SiLU(gate) * up, down projection added to the residual; final
  * RMSNorm and LM head for the rows that need logits. Every buffer is allocated once per session (the
  * fields below are llama2.c's {@code RunState}); matrices are multiplied by {@link Weight#matmul}, which
- * reads each weight once for all rows.
+ * reads each weight once for all rows. A step plan looks at the hidden state between layers through
+ * {@link #logits()} (early exit), on the same buffers.
  */
-final class LlamaHostPass implements HostPass {
+public final class LlamaHostPass implements HostPass, HiddenState {
 
     private final LlamaConfig config;
     private final LlamaWeights weights;
-    private final RotaryEmbedding rotary;
+    private final HostRotary rotary;
     private final HostAttention attention;
     private final int maxRows;
 
@@ -47,8 +47,12 @@ final class LlamaHostPass implements HostPass {
     private final float[] cos;
     private final float[] sin;
     private final HostHead head;
+    /** Rows of the call in progress, for {@link HiddenState}. */
+    private int rows;
+    /** Intermediate predictions, [rows, vocab]; allocated the first time a plan asks. */
+    private float[] prediction = new float[0];
 
-    LlamaHostPass(LlamaConfig config, LlamaWeights weights, RotaryEmbedding rotary, HostAttention attention,
+    public LlamaHostPass(LlamaConfig config, LlamaWeights weights, HostRotary rotary, HostAttention attention,
             int maxRows) {
         this.config = config;
         this.weights = weights;
@@ -89,21 +93,37 @@ final class LlamaHostPass implements HostPass {
     }
 
     @Override
-    public void forward(int n, int[] tokens, int[] positions, int[] sequences, int[] slots, int[] firstVisible,
-            int[] layers, int[] logitsRows, float[] logits) {
+    public int forward(StepRows rows, int[] layers, StepPlan plan, int[] fillAfterExit, float[] logits) {
+        int n = rows.count();
         if (n < 1 || n > maxRows) {
             throw new IllegalArgumentException("a host pass takes 1.." + maxRows + " rows, got " + n);
         }
+        this.rows = n;
         int h = config.hiddenSize();
         int half = config.headDim() / 2;
         for (int i = 0; i < n; i++) {
-            weights.embedTokens().row(tokens[i], x, i * h);
-            rotary.angles(positions[i], cos, sin, i * half);
+            weights.embedTokens().row(rows.tokens()[i], x, i * h);
+            rotary.angles(rows.positions()[i], cos, sin, i * half);
         }
+        int ran = 0;
+        int last = -1;
         for (int layer : layers) {
-            layer(layer, n, sequences, slots, firstVisible);
+            layer(layer, n, rows.sequences(), rows.slots(), rows.firstVisible());
+            ran++;
+            last = layer;
+            if (plan != null && plan.exitAfter(layer, this)) {
+                break;
+            }
         }
-        head(n, logitsRows, logits);
+        if (fillAfterExit != null) {
+            for (int layer : fillAfterExit) {
+                if (layer > last) {
+                    storeKeysValues(layer, n, rows.sequences(), rows.slots(), rows.firstVisible());
+                }
+            }
+        }
+        head(n, rows.logitsRows(), logits);
+        return ran;
     }
 
     private void layer(int layer, int n, int[] sequences, int[] slots, int[] firstVisible) {
@@ -129,6 +149,41 @@ final class LlamaHostPass implements HostPass {
         w.gateUpProj().matmul(xb, n, gateUp, false);
         HostMath.siluGateTimesUp(gateUp, hidden, n, config.intermediateSize());
         w.downProj().matmul(hidden, n, x, true);
+    }
+
+    /**
+     * Layer {@code layer}'s keys and values for the rows' current hidden state, written to the cache with
+     * no attention or MLP: early exit's state propagation into a layer the token skipped.
+     */
+    private void storeKeysValues(int layer, int n, int[] sequences, int[] slots, int[] firstVisible) {
+        HostMath.rmsNorm(x, xb, inputNorms[layer], n, config.hiddenSize(), config.rmsNormEps());
+        weights.layers().get(layer).qkvProj().matmul(xb, n, qkv, false);
+        int width = qkvWidth();
+        if (qkvBiases[layer] != null) {
+            HostMath.addRowVector(qkv, qkvBiases[layer], n, width);
+        }
+        int half = config.headDim() / 2;
+        for (int i = 0; i < n; i++) {
+            rotary.rotate(qkv, i * width, config.numHeads() + config.numKvHeads(), cos, sin, i * half);
+        }
+        attention.store(layer, qkv, n, sequences, slots, firstVisible);
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    /** Final norm and LM head on every row's residual as it is (xb is scratch: each layer recomputes it). */
+    @Override
+    public float[] logits() {
+        int vocab = config.vocabSize();
+        if (prediction.length != rows * vocab) {
+            prediction = new float[rows * vocab];
+        }
+        HostMath.rmsNorm(x, xb, finalNorm, rows, config.hiddenSize(), config.rmsNormEps());
+        weights.lmHead().matmul(xb, rows, prediction, false);
+        return prediction;
     }
 
     /** Final norm and LM head for the rows that want logits, in one matmul. */

@@ -1,10 +1,10 @@
-package io.skipllm.model.bloom;
+package io.skipllm.model.host;
 
 import io.skipllm.model.BloomConfig;
-import io.skipllm.model.HostPass;
-import io.skipllm.model.layers.HostAttention;
-import io.skipllm.model.layers.HostHead;
-import io.skipllm.model.layers.HostMath;
+import io.skipllm.model.HiddenState;
+import io.skipllm.model.StepPlan;
+import io.skipllm.model.bloom.BloomLayerWeights;
+import io.skipllm.model.bloom.BloomWeights;
 
 /**
  * BLOOM's forward pass on the CPU, the counterpart of {@code LlamaHostPass}: embed and LayerNorm, then
@@ -12,7 +12,7 @@ import io.skipllm.model.layers.HostMath;
  * added to the residual, LayerNorm, h-to-4h with bias, GELU (tanh), 4h-to-h with bias added to the
  * residual; final LayerNorm and the tied head. Buffers are allocated once per session.
  */
-final class BloomHostPass implements HostPass {
+public final class BloomHostPass implements HostPass, HiddenState {
 
     private final BloomConfig config;
     private final BloomWeights weights;
@@ -38,6 +38,10 @@ final class BloomHostPass implements HostPass {
     private final float[] context;
     /** MLP activations, [rows, intermediate] */
     private final float[] mlp;
+    /** Rows of the call in progress, for {@link HiddenState}. */
+    private int rows;
+    /** Intermediate predictions, [rows, vocab]; allocated the first time a plan asks. */
+    private float[] prediction = new float[0];
 
     /** One block's vectors. */
     private record Small(float[] inputNormWeight, float[] inputNormBias, float[] qkvBias, float[] denseBias,
@@ -50,7 +54,7 @@ final class BloomHostPass implements HostPass {
         }
     }
 
-    BloomHostPass(BloomConfig config, BloomWeights weights, HostAttention attention, int maxRows) {
+    public BloomHostPass(BloomConfig config, BloomWeights weights, HostAttention attention, int maxRows) {
         this.config = config;
         this.weights = weights;
         this.attention = attention;
@@ -75,24 +79,67 @@ final class BloomHostPass implements HostPass {
     }
 
     @Override
-    public void forward(int n, int[] tokens, int[] positions, int[] sequences, int[] slots, int[] firstVisible,
-            int[] layers, int[] logitsRows, float[] logits) {
+    public int forward(StepRows rows, int[] layers, StepPlan plan, int[] fillAfterExit, float[] logits) {
+        int n = rows.count();
         if (n < 1 || n > maxRows) {
             throw new IllegalArgumentException("a host pass takes 1.." + maxRows + " rows, got " + n);
         }
+        this.rows = n;
         int h = config.hiddenSize();
         for (int i = 0; i < n; i++) {
-            weights.wordEmbeddings().row(tokens[i], xb, i * h);
+            weights.wordEmbeddings().row(rows.tokens()[i], xb, i * h);
         }
         HostMath.layerNorm(xb, x, embeddingNormWeight, embeddingNormBias, n, h, config.layerNormEps());
+        int ran = 0;
+        int last = -1;
         for (int layer : layers) {
-            layer(layer, n, sequences, slots, firstVisible);
+            layer(layer, n, rows.sequences(), rows.slots(), rows.firstVisible());
+            ran++;
+            last = layer;
+            if (plan != null && plan.exitAfter(layer, this)) {
+                break;
+            }
         }
-        int wanted = head.gather(x, n, logitsRows);
+        if (fillAfterExit != null) {
+            for (int layer : fillAfterExit) {
+                if (layer > last) {
+                    storeKeysValues(layer, n, rows.sequences(), rows.slots(), rows.firstVisible());
+                }
+            }
+        }
+        int wanted = head.gather(x, n, rows.logitsRows());
         if (wanted > 0) {
             HostMath.layerNorm(x, xb, finalNormWeight, finalNormBias, wanted, h, config.layerNormEps());
             head.project(weights.wordEmbeddings(), xb, wanted, logits);
         }
+        return ran;
+    }
+
+    /** Layer {@code layer}'s keys and values for the rows' hidden state, no attention or MLP (early exit's propagation). */
+    private void storeKeysValues(int layer, int n, int[] sequences, int[] slots, int[] firstVisible) {
+        Small s = small[layer];
+        int h = config.hiddenSize();
+        HostMath.layerNorm(x, xb, s.inputNormWeight(), s.inputNormBias(), n, h, config.layerNormEps());
+        weights.layers().get(layer).qkvWeight().matmul(xb, n, qkv, false);
+        HostMath.addRowVector(qkv, s.qkvBias(), n, 3 * h);
+        attention.store(layer, qkv, n, sequences, slots, firstVisible);
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    /** Final LayerNorm and the tied head on every row's residual as it is (xb is scratch). */
+    @Override
+    public float[] logits() {
+        int vocab = config.vocabSize();
+        if (prediction.length != rows * vocab) {
+            prediction = new float[rows * vocab];
+        }
+        HostMath.layerNorm(x, xb, finalNormWeight, finalNormBias, rows, config.hiddenSize(), config.layerNormEps());
+        weights.wordEmbeddings().matmul(xb, rows, prediction, false);
+        return prediction;
     }
 
     private void layer(int layer, int n, int[] sequences, int[] slots, int[] firstVisible) {

@@ -1,4 +1,4 @@
-package io.skipllm.model.layers;
+package io.skipllm.model.host;
 
 import io.skipllm.weights.Weight;
 
